@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/orderly-oms/orderly/internal/store"
+)
+
+// app holds what every command wires together: the logger, the database and
+// the domain services. close releases them in reverse order.
+type app struct {
+	log *slog.Logger
+	db  *store.DB
+	now func() time.Time
+}
+
+func newLogger(s settings, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(s.LogLevel)); err != nil {
+		return nil, usageError{fmt.Sprintf("log level %q: want debug, info, warn or error", s.LogLevel)}
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	format := strings.ToLower(s.LogFormat)
+	if format == "auto" || format == "" {
+		format = "json"
+		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+			format = "text"
+		}
+	}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usageError{fmt.Sprintf("log format %q: want text, json or auto", s.LogFormat)}
+}
+
+// openApp opens the database and, when migrate is set, brings its schema up
+// to date.
+func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*app, error) {
+	log, err := newLogger(s, logOut)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, s.DB, store.Options{SQLiteSynchronous: s.SQLiteSynchronous})
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		if err := db.Migrate(ctx, log); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	a := &app{log: log, db: db, now: time.Now}
+	return a, nil
+}
+
+func (a *app) close() error {
+	return a.db.Close()
+}

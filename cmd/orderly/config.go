@@ -1,0 +1,79 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// settings are shared by every command that opens the database.
+type settings struct {
+	DB                string
+	SQLiteSynchronous string
+	LogFormat         string
+	LogLevel          string
+}
+
+// envDefault returns the ORDERLY_* variable's value, or def.
+func envDefault(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envBool(name string, def bool) bool {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return def
+	}
+	return b
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return def
+	}
+	return d
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("orderly "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// bindCommon binds the database and logging settings to fs.
+func bindCommon(fs *flag.FlagSet, s *settings) {
+	fs.StringVar(&s.DB, "db", envDefault("ORDERLY_DB", "orderly.db"), "database: a SQLite file path, or a postgres:// DSN (ORDERLY_DB)")
+	fs.StringVar(&s.SQLiteSynchronous, "sqlite-synchronous", envDefault("ORDERLY_SQLITE_SYNCHRONOUS", "NORMAL"), "SQLite synchronous pragma: NORMAL or FULL (ORDERLY_SQLITE_SYNCHRONOUS)")
+	fs.StringVar(&s.LogFormat, "log-format", envDefault("ORDERLY_LOG_FORMAT", "auto"), "log format: text, json, or auto (text on a terminal) (ORDERLY_LOG_FORMAT)")
+	fs.StringVar(&s.LogLevel, "log-level", envDefault("ORDERLY_LOG_LEVEL", "info"), "log level: debug, info, warn, error (ORDERLY_LOG_LEVEL)")
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
+	}
+	return nil
+}

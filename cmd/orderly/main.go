@@ -1,0 +1,73 @@
+// Command orderly is Orderly's single binary: the server and its tools.
+//
+//	orderly serve [--demo]     run the HTTP server (migrates first)
+//	orderly migrate            bring the database schema up to date
+//	orderly token create ...   create an API token
+//	orderly version            print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(os.Stderr, "orderly:", err)
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "orderly:", err)
+		os.Exit(1)
+	}
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+const usage = `usage: orderly <command> [flags]
+
+commands:
+  serve     run the HTTP server (add --demo to load the demo store into an empty database)
+  migrate   bring the database schema up to date
+  token     manage API tokens (token create --role ROLE --name NAME)
+  version   print the version
+
+Run "orderly <command> -h" for the flags of a command. Every flag can also be
+set with an ORDERLY_* environment variable (see README.md).`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return usageError{"no command given"}
+	}
+	switch args[0] {
+	case "serve":
+		return cmdServe(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		return cmdMigrate(ctx, args[1:], stdout, stderr)
+	case "token":
+		return cmdToken(ctx, args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "orderly", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	fmt.Fprintln(stderr, usage)
+	return usageError{fmt.Sprintf("unknown command %q", args[0])}
+}

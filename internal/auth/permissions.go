@@ -1,0 +1,84 @@
+package auth
+
+import "slices"
+
+// Role is what a staff user, API token or supplier user may do. Each role is a
+// fixed set of permissions (see table below and docs/permissions.md).
+type Role string
+
+const (
+	Owner      Role = "owner"      // everything, including owners and billing-level settings
+	Admin      Role = "admin"      // everything except managing owners
+	Operations Role = "operations" // catalog, suppliers, stock: the daily running of the store
+	Support    Role = "support"    // reads everything a customer may ask about; no catalog or stock changes
+	Finance    Role = "finance"    // reads catalog, costs and stock; no changes
+	ReadOnly   Role = "read_only"  // reads catalog, suppliers and stock
+	Supplier   Role = "supplier"   // a supplier's own user: sees only its own supplier's data
+)
+
+// StaffRoles are the roles a staff user or API token can hold, most powerful first.
+var StaffRoles = []Role{Owner, Admin, Operations, Support, Finance, ReadOnly}
+
+// AllRoles are StaffRoles and Supplier.
+var AllRoles = append(slices.Clone(StaffRoles), Supplier)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(AllRoles, r) }
+
+// Permission names one thing a caller may do. Every route declares exactly one.
+type Permission string
+
+const (
+	// Public routes need no login (health checks, the login page, API docs).
+	Public Permission = "public"
+	// Authenticated routes need any logged-in caller (the console home, logout, "who am I").
+	Authenticated Permission = "authenticated"
+
+	CatalogRead    Permission = "catalog:read"
+	CatalogWrite   Permission = "catalog:write"
+	SuppliersRead  Permission = "suppliers:read"
+	SuppliersWrite Permission = "suppliers:write"
+	StockRead      Permission = "stock:read"
+	StockWrite     Permission = "stock:write" // manual adjustments, buffers
+	UsersRead      Permission = "users:read"
+	UsersWrite     Permission = "users:write" // create users, change roles, reset passwords
+	TokensWrite    Permission = "tokens:write"
+	AuditRead      Permission = "audit:read"
+	// SupplierPortal is the supplier console and API: a supplier user sees only
+	// its own supplier's data; the scoping is enforced by the handlers.
+	SupplierPortal Permission = "supplier:portal"
+)
+
+// table is the one permission table: which roles hold each permission.
+// docs/permissions.md shows the same table; a test keeps them in step.
+var table = map[Permission][]Role{
+	CatalogRead:    {Owner, Admin, Operations, Support, Finance, ReadOnly},
+	CatalogWrite:   {Owner, Admin, Operations},
+	SuppliersRead:  {Owner, Admin, Operations, Support, Finance, ReadOnly},
+	SuppliersWrite: {Owner, Admin, Operations},
+	StockRead:      {Owner, Admin, Operations, Support, Finance, ReadOnly},
+	StockWrite:     {Owner, Admin, Operations},
+	UsersRead:      {Owner, Admin},
+	UsersWrite:     {Owner, Admin},
+	TokensWrite:    {Owner, Admin},
+	AuditRead:      {Owner, Admin},
+	SupplierPortal: {Supplier},
+}
+
+// Permissions lists every permission that roles can hold, in table order.
+func Permissions() []Permission {
+	return []Permission{CatalogRead, CatalogWrite, SuppliersRead, SuppliersWrite, StockRead, StockWrite,
+		UsersRead, UsersWrite, TokensWrite, AuditRead, SupplierPortal}
+}
+
+// RolesWith returns the roles that hold p.
+func RolesWith(p Permission) []Role { return slices.Clone(table[p]) }
+
+// Can reports whether role r holds permission p. Public and Authenticated are
+// checked by the caller's presence, not here: Can returns true for them.
+func (r Role) Can(p Permission) bool {
+	if p == Public || p == Authenticated {
+		return true
+	}
+	return slices.Contains(table[p], r)
+}

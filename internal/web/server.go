@@ -1,0 +1,161 @@
+// Package web is Orderly's HTTP edge: the JSON API under /api/v1 (huma, with
+// its OpenAPI document) and the staff console. Handlers decode input, check
+// the caller's permission, call one service method and encode the result; they
+// hold no SQL and no business rules.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"github.com/orderly-oms/orderly/internal/auth"
+	"github.com/orderly-oms/orderly/internal/store"
+)
+
+// APIPrefix is where the JSON API lives.
+const APIPrefix = "/api/v1"
+
+// Config wires the server to its services.
+type Config struct {
+	DB     *store.DB
+	Logger *slog.Logger
+	Now    func() time.Time
+	// MaxBodyBytes bounds request bodies (default 1 MiB); larger ones get 413.
+	MaxBodyBytes int64
+	// SecureCookies marks cookies Secure (set it when served over TLS).
+	SecureCookies bool
+	Version       string
+}
+
+// Route is one entry of the server's route table: every API operation and
+// console page, with the permission it requires. The permission matrix test
+// walks this table.
+type Route struct {
+	Method     string
+	Path       string // a ServeMux pattern path, e.g. /api/v1/products/{id}
+	Permission auth.Permission
+	Console    bool // a console page rather than an API operation
+}
+
+// Server is Orderly's HTTP server.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	mux     *http.ServeMux
+	api     huma.API
+	routes  []Route
+	handler http.Handler
+}
+
+// New builds the server and registers every route.
+func New(cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux()}
+
+	hc := huma.DefaultConfig("Orderly API", cfg.Version)
+	hc.Info.Description = "Order management for dropshipping microbrands. Authenticate with `Authorization: Bearer TOKEN` " +
+		"(create one with `orderly token create`). Every POST accepts an `Idempotency-Key` header."
+	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", Description: "An API token from `orderly token create` or the console."},
+	}
+	hc.Security = []map[string][]string{{"bearer": {}}}
+	hc.CreateHooks = nil // no $schema links in bodies: responses stay plain
+	s.api = humago.NewWithPrefix(s.mux, APIPrefix, hc)
+	s.api.UseMiddleware(s.checkPermission)
+
+	s.routes = append(s.routes,
+		Route{Method: http.MethodGet, Path: APIPrefix + "/openapi.json", Permission: auth.Public},
+		Route{Method: http.MethodGet, Path: APIPrefix + "/docs", Permission: auth.Public},
+	)
+	s.registerRoutes()
+	s.handler = s.middleware(s.mux)
+	return s, nil
+}
+
+// Handler returns the server's root handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// API returns the huma API (for the OpenAPI document).
+func (s *Server) API() huma.API { return s.api }
+
+// Routes returns the route table.
+func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
+
+// registerRoutes lists every resource's routes; each lives in its own file.
+func (s *Server) registerRoutes() {
+	s.registerOps()
+}
+
+// operation registers one API operation that requires perm. Service errors are
+// turned into problem documents here, in one place.
+func operation[I, O any](s *Server, op huma.Operation, perm auth.Permission, h func(context.Context, *I) (*O, error)) {
+	if op.Metadata == nil {
+		op.Metadata = map[string]any{}
+	}
+	op.Metadata["permission"] = perm
+	if perm == auth.Public {
+		op.Security = []map[string][]string{}
+	}
+	if op.Description == "" {
+		op.Description = op.Summary
+	}
+	op.Description += "\n\nRequires permission `" + string(perm) + "`."
+	s.routes = append(s.routes, Route{Method: op.Method, Path: APIPrefix + op.Path, Permission: perm})
+	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
+		out, err := h(ctx, in)
+		if err != nil {
+			p := problemFrom(err)
+			if p.Status >= 500 {
+				s.log.ErrorContext(ctx, "request failed", "operation", op.OperationID, "err", err)
+			}
+			return nil, p
+		}
+		return out, nil
+	})
+}
+
+// page registers one console route that requires perm.
+func (s *Server) page(pattern string, perm auth.Permission, h http.HandlerFunc) {
+	method, path, _ := cutPattern(pattern)
+	s.routes = append(s.routes, Route{Method: method, Path: path, Permission: perm, Console: true})
+	s.mux.Handle(pattern, s.requirePage(perm, h))
+}
+
+func cutPattern(p string) (method, path string, ok bool) {
+	for i := 0; i < len(p); i++ {
+		if p[i] == ' ' {
+			return p[:i], p[i+1:], true
+		}
+	}
+	return "", p, false
+}
+
+// checkPermission enforces each API operation's permission.
+func (s *Server) checkPermission(ctx huma.Context, next func(huma.Context)) {
+	perm, _ := ctx.Operation().Metadata["permission"].(auth.Permission)
+	p := auth.FromContext(ctx.Context())
+	switch {
+	case perm == auth.Public:
+	case p == nil:
+		huma.WriteErr(s.api, ctx, http.StatusUnauthorized, "authentication required: send Authorization: Bearer TOKEN")
+		return
+	case !p.Can(perm):
+		huma.WriteErr(s.api, ctx, http.StatusForbidden, "your role "+string(p.Role)+" lacks permission "+string(perm))
+		return
+	}
+	next(ctx)
+}
