@@ -1,0 +1,46 @@
+-- +goose Up
+-- Products and their variants (the things we sell, one SKU per variant).
+CREATE TABLE products (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    vendor TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL CHECK (status IN ('active', 'draft', 'archived')),
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX products_status_id ON products (status, id);
+
+-- Tags live in their own table so "products tagged X" is an index lookup.
+CREATE TABLE product_tags (
+    product_id BIGINT NOT NULL REFERENCES products (id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (product_id, tag)
+);
+CREATE INDEX product_tags_tag ON product_tags (tag, product_id);
+
+-- sku is stored normalised to upper case, so the plain UNIQUE constraint makes
+-- SKUs unique case-insensitively and SKU prefix search is an index range scan
+-- on both engines (see catalog.ParseSKU).
+CREATE TABLE variants (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    product_id BIGINT NOT NULL REFERENCES products (id),
+    sku TEXT COLLATE "C" NOT NULL,     -- byte order, like SQLite's BINARY: prefix ranges use the index
+    title TEXT NOT NULL DEFAULT '',
+    options TEXT NOT NULL DEFAULT '[]', -- JSON array of {"name","value"} in display order
+    price_amount BIGINT NOT NULL CHECK (price_amount >= 0),
+    price_currency TEXT NOT NULL,
+    weight_grams BIGINT NOT NULL DEFAULT 0 CHECK (weight_grams >= 0),
+    barcode TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL CHECK (status IN ('active', 'draft', 'archived')),
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    CONSTRAINT variants_sku_key UNIQUE (sku)
+);
+CREATE INDEX variants_product_id ON variants (product_id, id);
+CREATE INDEX variants_status_id ON variants (status, id);
+
+-- +goose Down
+DROP TABLE variants;
+DROP TABLE product_tags;
+DROP TABLE products;
