@@ -51,6 +51,7 @@ type Server struct {
 	api     huma.API
 	routes  []Route
 	handler http.Handler
+	metrics *metrics
 }
 
 // New builds the server and registers every route.
@@ -64,7 +65,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, log: withRequestIDs(cfg.Logger), now: cfg.Now, mux: http.NewServeMux()}
 
 	hc := huma.DefaultConfig("Orderly API", cfg.Version)
 	hc.Info.Description = "Order management for dropshipping microbrands. Authenticate with `Authorization: Bearer TOKEN` " +
@@ -107,6 +108,9 @@ func operation[I, O any](s *Server, op huma.Operation, perm auth.Permission, h f
 		op.Metadata = map[string]any{}
 	}
 	op.Metadata["permission"] = perm
+	if op.MaxBodyBytes == 0 {
+		op.MaxBodyBytes = s.cfg.MaxBodyBytes // one limit, set in Config
+	}
 	if perm == auth.Public {
 		op.Security = []map[string][]string{}
 	}
