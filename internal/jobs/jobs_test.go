@@ -62,7 +62,7 @@ func startQueue(t *testing.T, db *store.DB, cfg jobs.Config) *jobs.Queue {
 	return q
 }
 
-func TestPeriodicPruneDeletesExpiredKeys(t *testing.T) {
+func TestPeriodicPruneDeletesExpiredRows(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		t.Parallel()
@@ -79,6 +79,19 @@ func TestPeriodicPruneDeletesExpiredKeys(t *testing.T) {
 		for _, k := range keys {
 			if _, err := db.W.ExecContext(ctx, `INSERT INTO idempotency_keys (principal, key, method, path, request_hash, status, created_at)
 				VALUES ('anonymous', $1, 'POST', '/api/v1/x', 'h', 201, $2)`, k.key, k.created); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sessions := []struct {
+			token  string
+			expiry time.Time
+		}{
+			{"expired", now.Add(-time.Minute)},
+			{"live", now.Add(time.Hour)},
+		}
+		for _, s := range sessions {
+			if _, err := db.W.ExecContext(ctx, `INSERT INTO sessions (token, data, expiry) VALUES ($1, $2, $3)`,
+				s.token, []byte("x"), s.expiry); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -110,14 +123,30 @@ func TestPeriodicPruneDeletesExpiredKeys(t *testing.T) {
 			}
 			return n
 		}
+		liveSessions := func() []string {
+			var tokens []string
+			rows, err := db.R.QueryContext(ctx, `SELECT token FROM sessions ORDER BY token`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var tok string
+				if err := rows.Scan(&tok); err != nil {
+					t.Fatal(err)
+				}
+				tokens = append(tokens, tok)
+			}
+			return tokens
+		}
 		deadline := time.Now().Add(60 * time.Second)
 		for {
-			got, n := remaining(), completed()
-			if len(got) == 1 && got[0] == "fresh" && n > 0 {
+			got, n, sess := remaining(), completed(), liveSessions()
+			if len(got) == 1 && got[0] == "fresh" && n > 0 && len(sess) == 1 && sess[0] == "live" {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("prune job did not run in time: keys left %v (want [fresh]), %d completed prune jobs", got, n)
+				t.Fatalf("prune job did not run in time: keys left %v (want [fresh]), sessions left %v (want [live]), %d completed prune jobs", got, sess, n)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}

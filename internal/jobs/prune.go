@@ -9,6 +9,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/idempotency"
 	"github.com/orderly-oms/orderly/internal/store"
 )
@@ -31,15 +32,18 @@ type pruneWorker struct {
 
 func (w *pruneWorker) Work(ctx context.Context, job *river.Job[PruneArgs]) error {
 	now := w.now()
-	var keys int64
+	var keys, sessions int64
 	err := w.db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		keys, err = idempotency.Prune(ctx, tx, now)
+		if keys, err = idempotency.Prune(ctx, tx, now); err != nil {
+			return err
+		}
+		sessions, err = auth.PruneSessions(ctx, tx, now)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("prune: %w", err)
 	}
-	w.log.InfoContext(ctx, "pruned expired data", "idempotency_keys", keys)
+	w.log.InfoContext(ctx, "pruned expired data", "idempotency_keys", keys, "sessions", sessions)
 	return nil
 }
