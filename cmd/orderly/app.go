@@ -11,6 +11,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/orderly-oms/orderly/internal/jobs"
 	"github.com/orderly-oms/orderly/internal/store"
 )
 
@@ -20,6 +21,9 @@ type app struct {
 	log *slog.Logger
 	db  *store.DB
 	now func() time.Time
+	// jobs enqueues background jobs (InsertTx in business transactions);
+	// serve also starts its workers.
+	jobs *jobs.Queue
 }
 
 func newLogger(s settings, w io.Writer) (*slog.Logger, error) {
@@ -51,7 +55,7 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, s.DB, store.Options{SQLiteSynchronous: s.SQLiteSynchronous})
+	db, err := store.Open(ctx, s.DB, store.Options{SQLiteSynchronous: s.SQLiteSynchronous, MaxOpenConns: s.DBMaxConns})
 	if err != nil {
 		return nil, err
 	}
@@ -62,6 +66,11 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 		}
 	}
 	a := &app{log: log, db: db, now: time.Now}
+	a.jobs, err = jobs.New(db, jobs.Config{Logger: log, Now: a.now, MaxWorkers: s.JobWorkers, PruneEvery: s.PruneEvery})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	return a, nil
 }
 

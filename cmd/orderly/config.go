@@ -16,6 +16,10 @@ type settings struct {
 	SQLiteSynchronous string
 	LogFormat         string
 	LogLevel          string
+	DBMaxConns        int
+	// Job queue settings; only serve binds them, other commands only enqueue.
+	JobWorkers int
+	PruneEvery time.Duration
 }
 
 // envDefault returns the ORDERLY_* variable's value, or def.
@@ -36,6 +40,30 @@ func envBool(name string, def bool) bool {
 		return def
 	}
 	return b
+}
+
+func envInt(name string, def int) int {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return def
+	}
+	return n
+}
+
+func envInt64(name string, def int64) int64 {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return def
+	}
+	return n
 }
 
 func envDuration(name string, def time.Duration) time.Duration {
@@ -63,6 +91,7 @@ func bindCommon(fs *flag.FlagSet, s *settings) {
 	fs.StringVar(&s.SQLiteSynchronous, "sqlite-synchronous", envDefault("ORDERLY_SQLITE_SYNCHRONOUS", "NORMAL"), "SQLite synchronous pragma: NORMAL or FULL (ORDERLY_SQLITE_SYNCHRONOUS)")
 	fs.StringVar(&s.LogFormat, "log-format", envDefault("ORDERLY_LOG_FORMAT", "auto"), "log format: text, json, or auto (text on a terminal) (ORDERLY_LOG_FORMAT)")
 	fs.StringVar(&s.LogLevel, "log-level", envDefault("ORDERLY_LOG_LEVEL", "info"), "log level: debug, info, warn, error (ORDERLY_LOG_LEVEL)")
+	fs.IntVar(&s.DBMaxConns, "db-max-conns", envInt("ORDERLY_DB_MAX_CONNS", 20), "PostgreSQL connection pool size per instance; SQLite always writes through one connection (ORDERLY_DB_MAX_CONNS)")
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -12,26 +13,38 @@ import (
 	"github.com/orderly-oms/orderly/internal/web"
 )
 
+// cmdServe runs the HTTP server and the job workers until ctx is cancelled
+// (SIGTERM or SIGINT), then shuts down in order: stop accepting connections
+// and drain the requests in flight, stop the job workers (letting running
+// jobs finish), close the database.
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var s settings
 	fs := newFlagSet("serve", stderr)
 	bindCommon(fs, &s)
-	addr := fs.String("addr", envDefault("ORDERLY_ADDR", "127.0.0.1:8080"), "address to listen on (ORDERLY_ADDR)")
+	addr := fs.String("addr", envDefault("ORDERLY_ADDR", "127.0.0.1:8080"), "address to listen on; port 0 picks a free port (ORDERLY_ADDR)")
 	demo := fs.Bool("demo", envBool("ORDERLY_DEMO", false), "load the demo store first if the database is empty (ORDERLY_DEMO)")
 	secure := fs.Bool("secure-cookies", envBool("ORDERLY_SECURE_COOKIES", false), "mark session cookies Secure; set when served over TLS (ORDERLY_SECURE_COOKIES)")
-	shutdown := fs.Duration("shutdown-timeout", envDuration("ORDERLY_SHUTDOWN_TIMEOUT", 20*time.Second), "how long to drain requests and jobs on SIGTERM (ORDERLY_SHUTDOWN_TIMEOUT)")
+	shutdown := fs.Duration("shutdown-timeout", envDuration("ORDERLY_SHUTDOWN_TIMEOUT", 20*time.Second), "how long to drain requests, and then jobs, on SIGTERM (ORDERLY_SHUTDOWN_TIMEOUT)")
+	maxBody := fs.Int64("max-body-bytes", envInt64("ORDERLY_MAX_BODY_BYTES", 1<<20), "largest request body accepted; larger ones get 413 (ORDERLY_MAX_BODY_BYTES)")
+	migrate := fs.Bool("migrate", envBool("ORDERLY_MIGRATE", true), "bring the database schema up to date before serving (ORDERLY_MIGRATE)")
+	runJobs := fs.Bool("jobs", envBool("ORDERLY_JOBS", true), "work background jobs in this instance; false serves HTTP only (ORDERLY_JOBS)")
+	fs.IntVar(&s.JobWorkers, "job-workers", envInt("ORDERLY_JOB_WORKERS", 10), "jobs worked at once by this instance (ORDERLY_JOB_WORKERS)")
+	fs.DurationVar(&s.PruneEvery, "prune-interval", envDuration("ORDERLY_PRUNE_INTERVAL", time.Hour), "period of the job that deletes expired sessions and idempotency keys (ORDERLY_PRUNE_INTERVAL)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *maxBody <= 0 {
+		return usageError{fmt.Sprintf("--max-body-bytes must be positive, got %d", *maxBody)}
+	}
 	_ = demo
 	start := time.Now()
-	a, err := openApp(ctx, s, stderr, true)
+	a, err := openApp(ctx, s, stderr, *migrate)
 	if err != nil {
 		return err
 	}
 	defer a.close()
 
-	srv, err := web.New(web.Config{DB: a.db, Logger: a.log, Now: a.now, SecureCookies: *secure, Version: version})
+	srv, err := web.New(web.Config{DB: a.db, Logger: a.log, Now: a.now, SecureCookies: *secure, Version: version, MaxBodyBytes: *maxBody})
 	if err != nil {
 		return err
 	}
@@ -39,24 +52,50 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
-	a.log.Info("orderly serving", "addr", ln.Addr().String(), "console", "http://"+ln.Addr().String()+"/", "engine", a.db.Engine, "startup", time.Since(start).Round(time.Millisecond))
-	fmt.Fprintf(stdout, "Orderly is running: open http://%s/\n", ln.Addr())
-
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	if *runJobs {
+		// Not ctx: the workers must outlive the signal until HTTP has drained,
+		// because requests in flight may still depend on them.
+		if err := a.jobs.Start(context.WithoutCancel(ctx)); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	a.log.Info("orderly serving", "addr", ln.Addr().String(), "console", "http://"+ln.Addr().String()+"/", "engine", a.db.Engine,
+		"jobs", *runJobs, "startup", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "Orderly is running: open http://%s/\n", ln.Addr())
+
+	var serveErr error
 	select {
 	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+		serveErr = fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+		a.log.Info("shutting down: draining requests", "timeout", *shutdown)
 	}
-	a.log.Info("shutting down", "timeout", *shutdown)
 	sctx, cancel := context.WithTimeout(context.Background(), *shutdown)
 	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown: %w", err)
+	if err := hs.Shutdown(sctx); err != nil {
+		serveErr = errors.Join(serveErr, fmt.Errorf("drain requests: %w", err))
 	}
-	return nil
+	if *runJobs {
+		a.log.Info("shutting down: stopping job workers")
+		jctx, cancel := context.WithTimeout(context.Background(), *shutdown)
+		defer cancel()
+		if err := a.jobs.Stop(jctx); err != nil {
+			serveErr = errors.Join(serveErr, err)
+		}
+	}
+	if serveErr == nil {
+		a.log.Info("stopped")
+	}
+	return serveErr
 }
 
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
