@@ -11,8 +11,10 @@ import (
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/orderly-oms/orderly/internal/catalog"
 	"github.com/orderly-oms/orderly/internal/jobs"
 	"github.com/orderly-oms/orderly/internal/store"
+	"github.com/orderly-oms/orderly/internal/suppliers"
 )
 
 // app holds what every command wires together: the logger, the database and
@@ -24,6 +26,9 @@ type app struct {
 	// jobs enqueues background jobs (InsertTx in business transactions);
 	// serve also starts its workers.
 	jobs *jobs.Queue
+	// catalog and suppliers own products/variants and suppliers/offers.
+	catalog   *catalog.Service
+	suppliers *suppliers.Service
 }
 
 func newLogger(s settings, w io.Writer) (*slog.Logger, error) {
@@ -71,6 +76,8 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 		db.Close()
 		return nil, err
 	}
+	a.catalog = catalog.NewService(db, a.now)
+	a.suppliers = suppliers.NewService(db, a.now)
 	return a, nil
 }
 

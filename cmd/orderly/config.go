@@ -95,6 +95,24 @@ func bindCommon(fs *flag.FlagSet, s *settings) {
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) error {
+	// Each setting's ORDERLY_* variable was read leniently as its flag's
+	// default; set it once more through the flag so that a malformed value
+	// (ORDERLY_JOB_WORKERS=ten) fails loudly instead of being ignored.
+	var bad []string
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "ORDERLY_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if !strings.Contains(f.Usage, "("+env+")") {
+			return
+		}
+		if v, ok := os.LookupEnv(env); ok {
+			if err := f.Value.Set(v); err != nil {
+				bad = append(bad, fmt.Sprintf("%s=%q: %v", env, v, err))
+			}
+		}
+	})
+	if len(bad) > 0 {
+		return usageError{"invalid environment: " + strings.Join(bad, "; ")}
+	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return err

@@ -27,6 +27,9 @@ func NewService(db *store.DB, now func() time.Time) *Service {
 	return &Service{db: db, now: now}
 }
 
+// nameKey is the form of a supplier name that must be unique.
+func nameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+
 func (s *Service) timestamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 // nameTaken turns a unique violation on suppliers' name into a Conflict.
@@ -50,9 +53,9 @@ func (s *Service) CreateSupplier(ctx context.Context, in NewSupplier) (Supplier,
 	var out Supplier
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO suppliers (name, timezone, country, status, notes, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-			sup.Name, sup.Timezone, string(sup.Country), string(sup.Status), sup.Notes, now, now).Scan(&id)
+		err := tx.QueryRowContext(ctx, `INSERT INTO suppliers (name, name_key, timezone, country, status, notes, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+			sup.Name, nameKey(sup.Name), sup.Timezone, string(sup.Country), string(sup.Status), sup.Notes, now, now).Scan(&id)
 		if err != nil {
 			return nameTaken(s.db.Dialect, err, sup.Name)
 		}
@@ -81,9 +84,9 @@ func (s *Service) UpdateSupplier(ctx context.Context, id int64, p SupplierPatch)
 		if err := p.apply(&sup); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE suppliers SET name = $1, timezone = $2, country = $3, status = $4, notes = $5,
-			updated_at = $6 WHERE id = $7`,
-			sup.Name, sup.Timezone, string(sup.Country), string(sup.Status), sup.Notes, s.timestamp(), id)
+		_, err = tx.ExecContext(ctx, `UPDATE suppliers SET name = $1, name_key = $2, timezone = $3, country = $4, status = $5, notes = $6,
+			updated_at = $7 WHERE id = $8`,
+			sup.Name, nameKey(sup.Name), sup.Timezone, string(sup.Country), string(sup.Status), sup.Notes, s.timestamp(), id)
 		if err != nil {
 			return nameTaken(s.db.Dialect, err, sup.Name)
 		}
@@ -143,7 +146,9 @@ func (s *Service) ListSuppliers(ctx context.Context, f SupplierFilter) ([]Suppli
 		w.add("s.country = " + w.arg(strings.ToUpper(c)))
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		w.add("s.name " + s.db.Dialect.ILike() + " " + w.arg("%"+store.LikePattern(q)+"%") + ` ESCAPE '\'`)
+		// name_key is lower case on both engines, so a plain LIKE on it is
+		// case-insensitive for every script, not only ASCII.
+		w.add("COALESCE(s.name_key, lower(s.name)) LIKE " + w.arg("%"+store.LikePattern(nameKey(q))+"%") + ` ESCAPE '\'`)
 	}
 	if f.After > 0 {
 		w.add("s.id > " + w.arg(f.After))

@@ -14,7 +14,9 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"github.com/orderly-oms/orderly/internal/auth"
+	"github.com/orderly-oms/orderly/internal/catalog"
 	"github.com/orderly-oms/orderly/internal/store"
+	"github.com/orderly-oms/orderly/internal/suppliers"
 )
 
 // APIPrefix is where the JSON API lives.
@@ -30,6 +32,10 @@ type Config struct {
 	// SecureCookies marks cookies Secure (set it when served over TLS).
 	SecureCookies bool
 	Version       string
+	// Catalog and Suppliers serve products/variants and suppliers/offers. If
+	// nil, New makes them on DB.
+	Catalog   *catalog.Service
+	Suppliers *suppliers.Service
 }
 
 // Route is one entry of the server's route table: every API operation and
@@ -68,6 +74,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: withRequestIDs(cfg.Logger), now: cfg.Now, mux: http.NewServeMux()}
 
 	hc := huma.DefaultConfig("Orderly API", cfg.Version)
+	hc.Formats = jsonFormats // malformed JSON errors say where (jsonpos.go)
 	hc.Info.Description = "Order management for dropshipping microbrands. Authenticate with `Authorization: Bearer TOKEN` " +
 		"(create one with `orderly token create`). Every POST accepts an `Idempotency-Key` header."
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
@@ -99,6 +106,8 @@ func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
 // registerRoutes lists every resource's routes; each lives in its own file.
 func (s *Server) registerRoutes() {
 	s.registerOps()
+	s.registerProducts()
+	s.registerSuppliers()
 }
 
 // operation registers one API operation that requires perm. Service errors are

@@ -3,6 +3,7 @@
 CREATE TABLE suppliers (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
+    name_key TEXT,                      -- name lower-cased in Go (Unicode); set by the suppliers service
     timezone TEXT NOT NULL,             -- IANA name, e.g. Europe/Lisbon
     country TEXT NOT NULL,              -- ISO 3166-1 alpha-2
     status TEXT NOT NULL CHECK (status IN ('active', 'paused')),
@@ -10,8 +11,11 @@ CREATE TABLE suppliers (
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL
 );
--- Names are unique regardless of case: "Lisbon Ceramics" and "lisbon ceramics" are one supplier.
-CREATE UNIQUE INDEX suppliers_name_key ON suppliers (lower(name));
+-- Names are unique regardless of case: "Lisboa Cerâmica" and "LISBOA CERÂMICA" are one supplier.
+-- lower(name) guards every writer; name_key adds Unicode case folding, which
+-- SQLite's lower() lacks (it folds ASCII only).
+CREATE UNIQUE INDEX suppliers_lower_name ON suppliers (lower(name));
+CREATE UNIQUE INDEX suppliers_name_key ON suppliers (name_key);
 CREATE INDEX suppliers_status_id ON suppliers (status, id);
 CREATE INDEX suppliers_country_id ON suppliers (country, id);
 
