@@ -108,6 +108,7 @@ func (db *DB) riverUpTx(ctx context.Context, tx *sql.Tx) error {
 	if err != nil {
 		return fmt.Errorf("river migrator: %w", err)
 	}
+	//lint:ignore SA1019 on SQLite goose holds the one write connection, so River must migrate inside goose's transaction
 	if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("river migrations: %w", err)
 	}
@@ -119,6 +120,7 @@ func (db *DB) riverDownTx(ctx context.Context, tx *sql.Tx) error {
 	if err != nil {
 		return fmt.Errorf("river migrator: %w", err)
 	}
+	//lint:ignore SA1019 on SQLite goose holds the one write connection, so River must migrate inside goose's transaction
 	if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionDown, &rivermigrate.MigrateOpts{TargetVersion: -1}); err != nil {
 		return fmt.Errorf("river down migrations: %w", err)
 	}
