@@ -11,6 +11,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/catalog"
 	"github.com/orderly-oms/orderly/internal/jobs"
 	"github.com/orderly-oms/orderly/internal/store"
@@ -26,6 +27,8 @@ type app struct {
 	// jobs enqueues background jobs (InsertTx in business transactions);
 	// serve also starts its workers.
 	jobs *jobs.Queue
+	// auth manages users, API tokens, sessions and the audit log.
+	auth *auth.Service
 	// catalog and suppliers own products/variants and suppliers/offers.
 	catalog   *catalog.Service
 	suppliers *suppliers.Service
@@ -76,6 +79,7 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 		db.Close()
 		return nil, err
 	}
+	a.auth = auth.NewService(db, a.now)
 	a.catalog = catalog.NewService(db, a.now)
 	a.suppliers = suppliers.NewService(db, a.now)
 	return a, nil

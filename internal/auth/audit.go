@@ -64,7 +64,7 @@ func (s *Service) RecordLogout(ctx context.Context) error {
 type AuditFilter struct {
 	Event    string // only this event, if set
 	BeforeID int64  // keyset cursor: entries with a smaller id
-	Limit    int    // 1..200, default 50
+	Limit    int    // default 50, at most 1000
 }
 
 // ListAudit returns audit entries matching f, newest first.

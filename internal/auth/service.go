@@ -71,9 +71,14 @@ func nullTime(t sql.NullTime) *time.Time {
 	return &u
 }
 
+// clampLimit bounds a page size: 50 by default, at most 1000 (the web layer
+// asks for one more than it shows to learn whether a next page exists).
 func clampLimit(n int) int {
-	if n <= 0 || n > 200 {
+	switch {
+	case n <= 0:
 		return 50
+	case n > 1000:
+		return 1000
 	}
 	return n
 }

@@ -173,7 +173,7 @@ type UserFilter struct {
 	Role       Role  // only this role, if set
 	SupplierID int64 // only this supplier's users, if set
 	AfterID    int64 // keyset cursor
-	Limit      int   // 1..200, default 50
+	Limit      int   // default 50, at most 1000
 }
 
 // ListUsers returns users matching f in id order.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
@@ -32,6 +33,9 @@ type Config struct {
 	// SecureCookies marks cookies Secure (set it when served over TLS).
 	SecureCookies bool
 	Version       string
+	// Auth manages users, tokens, sessions and the audit log. If nil, New
+	// makes one on DB.
+	Auth *auth.Service
 	// Catalog and Suppliers serve products/variants and suppliers/offers. If
 	// nil, New makes them on DB.
 	Catalog   *catalog.Service
@@ -57,7 +61,9 @@ type Server struct {
 	api     huma.API
 	routes  []Route
 	handler http.Handler
-	metrics *metrics
+	// sessions is the console's session manager (session.go).
+	sessions *scs.SessionManager
+	metrics  *metrics
 }
 
 // New builds the server and registers every route.
@@ -105,6 +111,7 @@ func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
 
 // registerRoutes lists every resource's routes; each lives in its own file.
 func (s *Server) registerRoutes() {
+	s.registerAuth()
 	s.registerOps()
 	s.registerProducts()
 	s.registerSuppliers()
