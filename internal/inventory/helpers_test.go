@@ -11,6 +11,12 @@ import (
 	"github.com/orderly-oms/orderly/internal/store"
 )
 
+// tb is what the fixture needs from a *testing.T or a *rapid.T.
+type tb interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
 // t0 is the fixed clock of every test.
 var t0 = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 
@@ -19,7 +25,7 @@ func fixedClock() time.Time { return t0 }
 // fixture writes catalog and supplier rows with plain SQL: the inventory tests
 // must not depend on how the catalog package creates them.
 type fixture struct {
-	t   testing.TB
+	t   tb
 	db  *store.DB
 	svc *inventory.Service
 	n   int
