@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -486,5 +487,51 @@ func TestSessionPrincipal(t *testing.T) {
 		wantCode(t, err, apperr.Unauthenticated)
 		_, err = svc.SessionPrincipal(ctx, 999, loginAt)
 		wantCode(t, err, apperr.Unauthenticated)
+	})
+}
+
+// TestLastOwnerUnderConcurrency has two owners step down at the same time:
+// exactly one may succeed, on both engines.
+func TestLastOwnerUnderConcurrency(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		svc := auth.NewService(db, newClock().Now)
+		for round := 0; round < 5; round++ {
+			a := mustUser(t, svc, fmt.Sprintf("a%d@example.com", round), auth.Owner, 0)
+			b := mustUser(t, svc, fmt.Sprintf("b%d@example.com", round), auth.Owner, 0)
+			// Leave only a and b as active owners.
+			if round > 0 {
+				prev, _ := svc.ListUsers(context.Background(), auth.UserFilter{Role: auth.Owner})
+				for _, u := range prev {
+					if u.ID != a.ID && u.ID != b.ID && !u.Disabled {
+						yes := true
+						if _, err := svc.UpdateUser(sys, u.ID, auth.UserUpdate{Disabled: &yes}); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+			}
+			admin := auth.Admin
+			errs := make(chan error, 2)
+			for _, u := range []*auth.User{a, b} {
+				go func() {
+					_, err := svc.UpdateUser(as(u.Principal()), u.ID, auth.UserUpdate{Role: &admin})
+					errs <- err
+				}()
+			}
+			var ok, conflict int
+			for range 2 {
+				switch err := <-errs; {
+				case err == nil:
+					ok++
+				case apperr.Is(err, apperr.Conflict):
+					conflict++
+				default:
+					t.Fatalf("round %d: %v", round, err)
+				}
+			}
+			if ok != 1 || conflict != 1 {
+				t.Fatalf("round %d: %d succeeded, %d refused; want exactly one each", round, ok, conflict)
+			}
+		}
 	})
 }

@@ -238,6 +238,16 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, in UserUpdate) (*Use
 	}
 	var out *User
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		// Lock the active owners first, always in id order and before the
+		// target row, so that concurrent demotions queue instead of each
+		// counting the other as the remaining owner (or deadlocking).
+		var owners []int64
+		if in.Role != nil || in.Disabled != nil {
+			var err error
+			if owners, err = s.lockActiveOwners(ctx, tx); err != nil {
+				return err
+			}
+		}
 		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`+s.db.Dialect.ForUpdate(), id))
 		if err != nil {
 			return notFound(err, "user %d not found", id)
@@ -261,10 +271,8 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, in UserUpdate) (*Use
 			}
 			newRole = *in.Role
 		}
-		if u.Role == Owner && !u.Disabled && (newRole != Owner || disabled) {
-			if err := s.checkOtherOwner(ctx, tx, u.ID); err != nil {
-				return err
-			}
+		if u.Role == Owner && !u.Disabled && (newRole != Owner || disabled) && !slices.ContainsFunc(owners, func(o int64) bool { return o != u.ID }) {
+			return apperr.New(apperr.Conflict, "user %d is the last active owner; make someone else owner first", u.ID)
 		}
 		now := s.clock()
 		validAfter := u.sessionsValidAfter
@@ -298,32 +306,26 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, in UserUpdate) (*Use
 	return out, nil
 }
 
-// checkOtherOwner returns a Conflict error unless an active owner other than
-// id exists. It locks the active owners' rows (on PostgreSQL) so that two
-// concurrent demotions cannot each count the other as the remaining owner.
-func (s *Service) checkOtherOwner(ctx context.Context, tx *sql.Tx, id int64) error {
+// lockActiveOwners returns the ids of the active owners, locking their rows
+// on PostgreSQL (SQLite's single writer already serialises transactions).
+func (s *Service) lockActiveOwners(ctx context.Context, tx *sql.Tx) ([]int64, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id FROM users WHERE role = 'owner' AND disabled = $1 ORDER BY id`+s.db.Dialect.ForUpdate(), false)
 	if err != nil {
-		return fmt.Errorf("count owners: %w", err)
+		return nil, fmt.Errorf("lock owners: %w", err)
 	}
 	defer rows.Close()
-	others := 0
+	var ids []int64
 	for rows.Next() {
-		var oid int64
-		if err := rows.Scan(&oid); err != nil {
-			return fmt.Errorf("count owners: %w", err)
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("lock owners: %w", err)
 		}
-		if oid != id {
-			others++
-		}
+		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("count owners: %w", err)
+		return nil, fmt.Errorf("lock owners: %w", err)
 	}
-	if others == 0 {
-		return apperr.New(apperr.Conflict, "user %d is the last active owner; make someone else owner first", id)
-	}
-	return nil
+	return ids, nil
 }
 
 // SetPassword sets a user's password. Users may change their own; otherwise
