@@ -16,6 +16,7 @@ import (
 
 	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/catalog"
+	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/suppliers"
 )
@@ -40,6 +41,9 @@ type Config struct {
 	// nil, New makes them on DB.
 	Catalog   *catalog.Service
 	Suppliers *suppliers.Service
+	// Inventory serves stock, buffers and available-to-sell. If nil, New
+	// makes one on DB with the default options.
+	Inventory *inventory.Service
 }
 
 // Route is one entry of the server's route table: every API operation and
@@ -115,6 +119,8 @@ func (s *Server) registerRoutes() {
 	s.registerOps()
 	s.registerProducts()
 	s.registerSuppliers()
+	s.registerStock()
+	s.registerConsole()
 }
 
 // operation registers one API operation that requires perm. Service errors are
@@ -126,6 +132,9 @@ func operation[I, O any](s *Server, op huma.Operation, perm auth.Permission, h f
 	op.Metadata["permission"] = perm
 	if op.MaxBodyBytes == 0 {
 		op.MaxBodyBytes = s.cfg.MaxBodyBytes // one limit, set in Config
+	}
+	if op.Method == http.MethodPost {
+		documentIdempotency(&op)
 	}
 	if perm == auth.Public {
 		op.Security = []map[string][]string{}
