@@ -36,13 +36,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *maxBody <= 0 {
 		return usageError{fmt.Sprintf("--max-body-bytes must be positive, got %d", *maxBody)}
 	}
-	_ = demo
 	start := time.Now()
 	a, err := openApp(ctx, s, stderr, *migrate)
 	if err != nil {
 		return err
 	}
 	defer a.close()
+	if *demo {
+		if _, err := loadDemo(ctx, a); err != nil {
+			return err
+		}
+	}
 
 	srv, err := web.New(web.Config{DB: a.db, Logger: a.log, Now: a.now, SecureCookies: *secure, Version: version, MaxBodyBytes: *maxBody, Auth: a.auth,
 		Catalog: a.catalog, Suppliers: a.suppliers})
@@ -72,6 +76,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	a.log.Info("orderly serving", "addr", ln.Addr().String(), "console", "http://"+ln.Addr().String()+"/", "engine", a.db.Engine,
 		"jobs", *runJobs, "startup", time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(stdout, "Orderly is running: open http://%s/\n", ln.Addr())
+	if *demo {
+		printDemoLogins(stdout, "http://"+ln.Addr().String()+"/")
+	}
 
 	var serveErr error
 	select {
