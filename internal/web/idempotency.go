@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
+
 	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/idempotency"
@@ -22,6 +24,20 @@ const IdempotencyKeyHeader = "Idempotency-Key"
 // replayedHeaders are the response headers stored with an idempotent response
 // and sent again on replay; per-request headers (Date, X-Request-Id) are not.
 var replayedHeaders = []string{"Content-Type", "Content-Language", "Location", "ETag", "Last-Modified", "Link"}
+
+// documentIdempotency adds the Idempotency-Key header, which the middleware
+// handles for every POST, to a POST operation's OpenAPI description.
+func documentIdempotency(op *huma.Operation) {
+	minLen, maxLen := 1, 255
+	op.Parameters = append(op.Parameters, &huma.Param{
+		Name: IdempotencyKeyHeader,
+		In:   "header",
+		Description: "Makes the request safe to retry: a retry with the same key and the same body gets the first " +
+			"response again, with `Idempotent-Replayed: true`. The same key with another body is refused (422); while " +
+			"the first request runs, a retry gets 409. Keys are kept 24 hours, per caller.",
+		Schema: &huma.Schema{Type: "string", MinLength: &minLen, MaxLength: &maxLen},
+	})
+}
 
 // idempotency honours Idempotency-Key on every POST under /api/v1: the first
 // request with a key runs and its response is stored; a retry with the same

@@ -348,3 +348,26 @@ func TestIdempotencyAcrossInstances(t *testing.T) {
 		})
 	}
 }
+
+func TestOpenAPIDocumentsIdempotencyKeyOnPosts(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, store.SQLite)
+	s, _ := newTestServer(t, db, Config{}, nil)
+	posts := 0
+	for path, item := range s.API().OpenAPI().Paths {
+		if item.Post == nil {
+			continue
+		}
+		posts++
+		found := false
+		for _, p := range item.Post.Parameters {
+			found = found || (p.Name == IdempotencyKeyHeader && p.In == "header")
+		}
+		if !found {
+			t.Errorf("POST %s does not document %s", path, IdempotencyKeyHeader)
+		}
+	}
+	if posts == 0 {
+		t.Skip("no POST operations registered yet")
+	}
+}
