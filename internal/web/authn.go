@@ -60,12 +60,16 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if id := s.sessions.GetInt64(ctx, sessionUserKey); id != 0 {
 			loginAt := time.UnixMicro(s.sessions.GetInt64(ctx, sessionLoginAtKey)).UTC()
 			p, err := s.cfg.Auth.SessionPrincipal(ctx, id, loginAt)
+			if err == nil && !s.touchSession(ctx) {
+				err = apperr.New(apperr.Unauthenticated, "session was idle too long")
+			}
 			switch {
 			case err == nil:
 				ctx = auth.WithPrincipal(ctx, p)
 			case apperr.Is(err, apperr.Unauthenticated):
-				// The user was disabled, removed or changed password: the
-				// session is over. The caller continues as anonymous.
+				// The user was disabled, removed or changed password, or
+				// the session sat idle: it is over. The caller continues as
+				// anonymous.
 				if err := s.sessions.Destroy(ctx); err != nil {
 					s.authFailed(w, r, err)
 					return

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -261,6 +262,37 @@ func TestBearerTokens(t *testing.T) {
 		res := send(t, "GET", ts.URL+"/api/v1/me", nil, secret, nil)
 		if res.status != http.StatusUnauthorized || !strings.Contains(res.body, "revoked") {
 			t.Fatalf("revoked token: %d %s", res.status, res.body)
+		}
+	})
+}
+
+// TestSessionIdleTimeout: a session ends after SessionIdleTimeout without a
+// request, and each request (saved at most once a minute) keeps it alive.
+func TestSessionIdleTimeout(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		var mu sync.Mutex
+		now := time.Now().UTC()
+		advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+		s, ts := authTestServer(t, db, Config{Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
+		if _, err := s.cfg.Auth.CreateUser(sysCtx, auth.NewUser{Email: "ana@example.com", Name: "Ana", Role: auth.Support, Password: "correct horse battery"}); err != nil {
+			t.Fatal(err)
+		}
+		c := sessionCookieOf(send(t, "POST", ts.URL+"/test/login", nil, "", url.Values{"email": {"ana@example.com"}, "password": {"correct horse battery"}}))
+		whoami := func() response { return send(t, "GET", ts.URL+"/test/whoami", c, "", nil) }
+
+		advance(30 * time.Second)
+		if r := whoami(); r.body == "anonymous" || sessionCookieOf(r) != nil {
+			t.Fatalf("within a minute: %q, cookie %v; want logged in, no session write", r.body, sessionCookieOf(r))
+		}
+		for range 3 { // 3 x 1h50m: alive because each request moves the idle deadline
+			advance(110 * time.Minute)
+			if r := whoami(); r.body == "anonymous" || sessionCookieOf(r) == nil {
+				t.Fatalf("after 1h50m idle: %q, cookie %v; want logged in and the session saved", r.body, sessionCookieOf(r))
+			}
+		}
+		advance(SessionIdleTimeout + time.Second)
+		if r := whoami(); r.body != "anonymous" {
+			t.Fatalf("after the idle timeout: %q", r.body)
 		}
 	})
 }

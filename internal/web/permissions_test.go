@@ -97,8 +97,10 @@ func sessionCookie(t *testing.T, s *Server, userID int64) *http.Cookie {
 	if err != nil {
 		t.Fatal(err)
 	}
+	now := s.now().UTC().Truncate(time.Microsecond).UnixMicro()
 	s.sessions.Put(ctx, sessionUserKey, userID)
-	s.sessions.Put(ctx, sessionLoginAtKey, s.now().UTC().Truncate(time.Microsecond).UnixMicro())
+	s.sessions.Put(ctx, sessionLoginAtKey, now)
+	s.sessions.Put(ctx, sessionSeenAtKey, now)
 	token, _, err := s.sessions.Commit(ctx)
 	if err != nil {
 		t.Fatal(err)

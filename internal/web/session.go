@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net/http"
@@ -14,8 +15,9 @@ import (
 
 // Console sessions: a cookie holding a random token; the session data (the
 // user id and when they logged in) lives in the database (auth.SessionStore),
-// so several instances share it. A session lasts at most SessionLifetime and
-// ends after SessionIdleTimeout without a request.
+// so several instances share it. A session lasts at most SessionLifetime
+// (wall clock, kept by scs) and ends after SessionIdleTimeout without a
+// request (server clock, kept by touchSession).
 const (
 	SessionCookieName  = "orderly_session"
 	SessionLifetime    = 12 * time.Hour
@@ -26,7 +28,13 @@ const (
 const (
 	sessionUserKey    = "user_id"
 	sessionLoginAtKey = "login_at" // unix microseconds, compared with the user's sessions_valid_after
+	sessionSeenAtKey  = "seen_at"  // unix microseconds of the last request, for the idle timeout
 )
+
+// seenGranularity bounds how often a session's last-seen time is saved: a
+// request writes the session only if the last save is older than this, so
+// browsing the console does not cost a database write per page.
+const seenGranularity = time.Minute
 
 // newSessionManager returns the scs session manager backed by our database.
 func (s *Server) newSessionManager() *scs.SessionManager {
@@ -36,7 +44,10 @@ func (s *Server) newSessionManager() *scs.SessionManager {
 	sm.Store = auth.NewSessionStore(s.cfg.DB, time.Now)
 	sm.HashTokenInStore = true // a leaked sessions table does not yield usable cookies
 	sm.Lifetime = SessionLifetime
-	sm.IdleTimeout = SessionIdleTimeout
+	// The idle timeout is enforced by authenticate (see touchSession), not
+	// by scs: scs would save the session on every request to move its
+	// expiry.
+	sm.IdleTimeout = 0
 	sm.Cookie.Name = SessionCookieName
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
@@ -70,9 +81,26 @@ func (s *Server) logIn(w http.ResponseWriter, r *http.Request, email, password s
 	if err := s.sessions.RenewToken(ctx); err != nil {
 		return nil, err
 	}
+	now := s.now().UTC().Truncate(time.Microsecond).UnixMicro()
 	s.sessions.Put(ctx, sessionUserKey, u.ID)
-	s.sessions.Put(ctx, sessionLoginAtKey, s.now().UTC().Truncate(time.Microsecond).UnixMicro())
+	s.sessions.Put(ctx, sessionLoginAtKey, now)
+	s.sessions.Put(ctx, sessionSeenAtKey, now)
 	return u.Principal(), nil
+}
+
+// touchSession enforces the idle timeout on a logged-in session: it reports
+// false if the session has been idle longer than SessionIdleTimeout, and
+// otherwise records this request (at most once per seenGranularity).
+func (s *Server) touchSession(ctx context.Context) bool {
+	now := s.now()
+	seen := time.UnixMicro(s.sessions.GetInt64(ctx, sessionSeenAtKey))
+	if now.Sub(seen) > SessionIdleTimeout {
+		return false
+	}
+	if now.Sub(seen) >= seenGranularity {
+		s.sessions.Put(ctx, sessionSeenAtKey, now.UTC().Truncate(time.Microsecond).UnixMicro())
+	}
+	return true
 }
 
 // logOut ends the caller's session: it is audited, deleted from the store and
