@@ -204,6 +204,10 @@ func (s *Service) Adjust(ctx context.Context, in AdjustInput, actor string) (Adj
 		a, err = s.changeReported(ctx, tx, change{offerID: in.OfferID, kind: in.Mode, reason: reason, actor: actor, apply: apply})
 		return err
 	})
+	if apperr.Is(err, apperr.NotFound) {
+		// The offer is named in the input, so an unknown one is a bad field.
+		return a, apperr.InvalidField("offer_id", "supplier offer %d not found", in.OfferID)
+	}
 	return a, err
 }
 

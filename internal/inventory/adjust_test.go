@@ -57,7 +57,7 @@ func TestAdjust(t *testing.T) {
 			{"short reason", inventory.AdjustInput{OfferID: o, Mode: "set", Quantity: intp(1), Reason: " ab "}, apperr.Invalid, "reason"},
 			{"long reason", inventory.AdjustInput{OfferID: o, Mode: "set", Quantity: intp(1), Reason: strings.Repeat("é", 501)}, apperr.Invalid, "reason"},
 			{"bad mode", inventory.AdjustInput{OfferID: o, Mode: "replace", Quantity: intp(1), Reason: "oops"}, apperr.Invalid, "mode"},
-			{"unknown offer", inventory.AdjustInput{OfferID: 424242, Mode: "set", Quantity: intp(1), Reason: "oops"}, apperr.NotFound, ""},
+			{"unknown offer", inventory.AdjustInput{OfferID: 424242, Mode: "set", Quantity: intp(1), Reason: "oops"}, apperr.Invalid, "offer_id"},
 		} {
 			_, err := f.svc.Adjust(ctx, tc.in, "staff:1 ana")
 			var ae *apperr.Error
