@@ -13,6 +13,7 @@ import (
 
 	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/catalog"
+	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/jobs"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/suppliers"
@@ -32,6 +33,8 @@ type app struct {
 	// catalog and suppliers own products/variants and suppliers/offers.
 	catalog   *catalog.Service
 	suppliers *suppliers.Service
+	// inventory owns stock positions, buffers, reservations and ATS.
+	inventory *inventory.Service
 }
 
 func newLogger(s settings, w io.Writer) (*slog.Logger, error) {
@@ -82,6 +85,7 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	a.auth = auth.NewService(db, a.now)
 	a.catalog = catalog.NewService(db, a.now)
 	a.suppliers = suppliers.NewService(db, a.now)
+	a.inventory = inventory.New(db, a.now, inventory.Options{})
 	return a, nil
 }
 
