@@ -256,7 +256,13 @@ func TestListFilters(t *testing.T) {
 		}
 		mk("Red Retrospot Cake Stand", "", []string{"kitchen"}, "CAKE-RED", "CAKE-BLUE")
 		mk("Jumbo Bag Red Retrospot", "draft", []string{"bags"}, "BAG-1")
-		mk("Lunch Box 100%", "archived", []string{"kitchen"}, "BOX_1")
+		box := mk("Lunch Box 100%", "archived", []string{"kitchen"}, "BOX_1")
+		// Renaming keeps the title search in step: the product is found by
+		// its new title (which keeps "100%" for the wildcard cases below).
+		renamed := "Picnic Box 100% Doily"
+		if _, err := svc.UpdateProduct(ctx, box.ID, catalog.ProductPatch{Title: &renamed}); err != nil {
+			t.Fatal(err)
+		}
 
 		productTitles := func(f catalog.Filter) []string {
 			ps, err := svc.ListProducts(ctx, f)
@@ -286,26 +292,35 @@ func TestListFilters(t *testing.T) {
 			products   []string
 			variantSKU []string
 		}{
-			{"all", catalog.Filter{}, []string{"Red Retrospot Cake Stand", "Jumbo Bag Red Retrospot", "Lunch Box 100%"},
+			{"all", catalog.Filter{}, []string{"Red Retrospot Cake Stand", "Jumbo Bag Red Retrospot", "Picnic Box 100% Doily"},
 				[]string{"CAKE-RED", "CAKE-BLUE", "BAG-1", "BOX_1"}},
 			// A variant's status is its own: the draft product's variant is active.
 			{"status", catalog.Filter{Status: catalog.StatusDraft}, []string{"Jumbo Bag Red Retrospot"}, nil},
-			{"tag", catalog.Filter{Tag: "Kitchen"}, []string{"Red Retrospot Cake Stand", "Lunch Box 100%"},
+			{"tag", catalog.Filter{Tag: "Kitchen"}, []string{"Red Retrospot Cake Stand", "Picnic Box 100% Doily"},
 				[]string{"CAKE-RED", "CAKE-BLUE", "BOX_1"}},
 			{"title substring any case", catalog.Filter{Query: "retrospot"}, []string{"Red Retrospot Cake Stand", "Jumbo Bag Red Retrospot"},
 				[]string{"CAKE-RED", "CAKE-BLUE", "BAG-1"}},
 			{"sku prefix", catalog.Filter{Query: "cake-b"}, []string{"Red Retrospot Cake Stand"}, []string{"CAKE-BLUE"}},
-			{"like wildcards are literal", catalog.Filter{Query: "0%"}, []string{"Lunch Box 100%"}, []string{"BOX_1"}},
+			{"like wildcards are literal", catalog.Filter{Query: "0%"}, []string{"Picnic Box 100% Doily"}, []string{"BOX_1"}},
 			{"underscore is literal", catalog.Filter{Query: "x_"}, nil, nil},
 			{"page after", catalog.Filter{After: 1, Limit: 1}, []string{"Jumbo Bag Red Retrospot"}, []string{"CAKE-BLUE"}},
+			{"variant title", catalog.Filter{Query: "whit"}, nil, []string{"CAKE-RED", "CAKE-BLUE", "BAG-1", "BOX_1"}},
+			{"renamed title", catalog.Filter{Query: "Doily"}, []string{"Picnic Box 100% Doily"}, []string{"BOX_1"}},
+			{"old title gone", catalog.Filter{Query: "lunch"}, nil, nil},
 		}
-		for _, tt := range tests {
-			if diff := cmp.Diff(tt.products, productTitles(tt.f)); diff != "" {
-				t.Errorf("%s: products (-want +got):\n%s", tt.name, diff)
+		// Searches are answered from the indexes when few rows match, and
+		// by walking the table when many do: both must give the same answer.
+		for _, threshold := range []int{1000, 0} {
+			restore := catalog.SetSelectiveThreshold(threshold)
+			for _, tt := range tests {
+				if diff := cmp.Diff(tt.products, productTitles(tt.f)); diff != "" {
+					t.Errorf("%s (threshold %d): products (-want +got):\n%s", tt.name, threshold, diff)
+				}
+				if diff := cmp.Diff(tt.variantSKU, skus(tt.f)); diff != "" {
+					t.Errorf("%s (threshold %d): variants (-want +got):\n%s", tt.name, threshold, diff)
+				}
 			}
-			if diff := cmp.Diff(tt.variantSKU, skus(tt.f)); diff != "" {
-				t.Errorf("%s: variants (-want +got):\n%s", tt.name, diff)
-			}
+			restore()
 		}
 	})
 }

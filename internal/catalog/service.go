@@ -231,6 +231,43 @@ func (s *Service) DeleteVariant(ctx context.Context, id int64) error {
 	})
 }
 
+// selectiveThreshold is the number of matching rows below which a search is
+// answered from the title and SKU indexes rather than by walking the table.
+// Tests lower it to exercise the walk.
+var selectiveThreshold = 300
+
+// selectiveSearch reports whether a title/SKU search for q matches few rows
+// (fewer than selectiveThreshold), counted cheaply from the indexes. Only
+// SQLite has the title indexes (FTS5 trigram tables, migration 00003), and
+// they answer LIKE from the index only without an ESCAPE clause, so a q with
+// LIKE wildcards is never selective. Rare matches are the slow case of the
+// table walk; common ones are fast there, because a page fills quickly.
+func (s *Service) selectiveSearch(ctx context.Context, q string, variants bool) (bool, error) {
+	if s.db.Engine != store.SQLite || strings.ContainsAny(q, `%_\`) {
+		return false, nil
+	}
+	lo, hi, isSKU := skuPrefixRange(q)
+	if !isSKU {
+		lo, hi = "", "" // an empty range: no SKU matches
+	}
+	pat := "%" + q + "%"
+	query := `SELECT
+		(SELECT COUNT(*) FROM (SELECT 1 FROM variants WHERE sku >= $1 AND sku < $2 LIMIT $4)) +
+		(SELECT COUNT(*) FROM (SELECT 1 FROM product_title_search WHERE title LIKE $3 LIMIT $4))`
+	if variants {
+		query = `SELECT
+		(SELECT COUNT(*) FROM (SELECT 1 FROM variants WHERE sku >= $1 AND sku < $2 LIMIT $4)) +
+		(SELECT COUNT(*) FROM (SELECT 1 FROM variant_title_search WHERE title LIKE $3 LIMIT $4)) +
+		(SELECT COUNT(*) FROM (SELECT 1 FROM variants WHERE product_id IN
+			(SELECT rowid FROM product_title_search WHERE title LIKE $3 LIMIT $4) LIMIT $4))`
+	}
+	var n int
+	if err := s.db.R.QueryRowContext(ctx, query, lo, hi, pat, selectiveThreshold).Scan(&n); err != nil {
+		return false, fmt.Errorf("estimate search %q: %w", q, err)
+	}
+	return n < selectiveThreshold, nil
+}
+
 // Filter selects products or variants in a list. Zero fields do not filter.
 // Lists are ordered by id and paginated by keyset: After is the last id of
 // the previous page.
@@ -269,12 +306,25 @@ func (s *Service) ListProducts(ctx context.Context, f Filter) ([]Product, error)
 			WHERE sv.product_id = p.id AND so.supplier_id = ` + w.arg(f.SupplierID) + ")")
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		cond := "p.title " + s.db.Dialect.ILike() + " " + w.arg("%"+store.LikePattern(q)+"%") + ` ESCAPE '\'`
-		if lo, hi, ok := skuPrefixRange(q); ok {
-			cond += " OR p.id IN (SELECT qv.product_id FROM variants qv WHERE qv.sku >= " + w.arg(lo) +
-				" AND qv.sku < " + w.arg(hi) + ")"
+		selective, err := s.selectiveSearch(ctx, q, false)
+		if err != nil {
+			return nil, err
 		}
-		w.add("(" + cond + ")")
+		lo, hi, isSKU := skuPrefixRange(q)
+		if selective {
+			cond := "p.id IN (SELECT rowid FROM product_title_search WHERE title LIKE " + w.arg("%"+q+"%")
+			if isSKU {
+				cond += " UNION SELECT product_id FROM variants WHERE sku >= " + w.arg(lo) + " AND sku < " + w.arg(hi)
+			}
+			w.add(cond + ")")
+		} else {
+			cond := "p.title " + s.db.Dialect.ILike() + " " + w.arg("%"+store.LikePattern(q)+"%") + ` ESCAPE '\'`
+			if isSKU {
+				cond += " OR p.id IN (SELECT qv.product_id FROM variants qv WHERE qv.sku >= " + w.arg(lo) +
+					" AND qv.sku < " + w.arg(hi) + ")"
+			}
+			w.add("(" + cond + ")")
+		}
 	}
 	if f.After > 0 {
 		w.add("p.id > " + w.arg(f.After))
@@ -331,15 +381,32 @@ func (s *Service) ListVariants(ctx context.Context, f Filter) ([]Variant, error)
 		w.add("EXISTS (SELECT 1 FROM supplier_offers so WHERE so.supplier_id = " + w.arg(f.SupplierID) + " AND so.variant_id = v.id)")
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		pat := w.arg("%" + store.LikePattern(q) + "%")
-		ilike := s.db.Dialect.ILike()
-		// A title substring cannot use an index: this walks variants in id
-		// order until a page is found, so a rare match scans the table.
-		cond := "v.title " + ilike + " " + pat + ` ESCAPE '\' OR p.title ` + ilike + " " + pat + ` ESCAPE '\'`
-		if lo, hi, ok := skuPrefixRange(q); ok {
-			cond = "(v.sku >= " + w.arg(lo) + " AND v.sku < " + w.arg(hi) + ") OR " + cond
+		selective, err := s.selectiveSearch(ctx, q, true)
+		if err != nil {
+			return nil, err
 		}
-		w.add("(" + cond + ")")
+		lo, hi, isSKU := skuPrefixRange(q)
+		if selective {
+			// Few matches: collect them from the indexes, then sort that
+			// handful by id.
+			pat := w.arg("%" + q + "%")
+			cond := "v.id IN (SELECT rowid FROM variant_title_search WHERE title LIKE " + pat +
+				" UNION SELECT id FROM variants WHERE product_id IN (SELECT rowid FROM product_title_search WHERE title LIKE " + pat + ")"
+			if isSKU {
+				cond += " UNION SELECT id FROM variants WHERE sku >= " + w.arg(lo) + " AND sku < " + w.arg(hi)
+			}
+			w.add(cond + ")")
+		} else {
+			// Many matches (or no search index): walk variants in id order;
+			// a page fills after a few rows.
+			pat := w.arg("%" + store.LikePattern(q) + "%")
+			ilike := s.db.Dialect.ILike()
+			cond := "v.title " + ilike + " " + pat + ` ESCAPE '\' OR p.title ` + ilike + " " + pat + ` ESCAPE '\'`
+			if isSKU {
+				cond = "(v.sku >= " + w.arg(lo) + " AND v.sku < " + w.arg(hi) + ") OR " + cond
+			}
+			w.add("(" + cond + ")")
+		}
 	}
 	if f.After > 0 {
 		w.add("v.id > " + w.arg(f.After))

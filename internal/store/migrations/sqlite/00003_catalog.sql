@@ -40,7 +40,54 @@ CREATE TABLE variants (
 CREATE INDEX variants_product_id ON variants (product_id, id);
 CREATE INDEX variants_status_id ON variants (status, id);
 
+-- Title search on SQLite: FTS5 trigram indexes answer LIKE '%text%' from the
+-- index instead of reading every row (catalog.Service uses them when a search
+-- is selective). Triggers keep them in step with every writer.
+CREATE VIRTUAL TABLE product_title_search USING fts5(title, content='products', content_rowid='id', tokenize='trigram');
+CREATE VIRTUAL TABLE variant_title_search USING fts5(title, content='variants', content_rowid='id', tokenize='trigram');
+
+-- +goose StatementBegin
+CREATE TRIGGER products_title_search_insert AFTER INSERT ON products BEGIN
+    INSERT INTO product_title_search (rowid, title) VALUES (new.id, new.title);
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER products_title_search_delete AFTER DELETE ON products BEGIN
+    INSERT INTO product_title_search (product_title_search, rowid, title) VALUES ('delete', old.id, old.title);
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER products_title_search_update AFTER UPDATE OF title ON products BEGIN
+    INSERT INTO product_title_search (product_title_search, rowid, title) VALUES ('delete', old.id, old.title);
+    INSERT INTO product_title_search (rowid, title) VALUES (new.id, new.title);
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER variants_title_search_insert AFTER INSERT ON variants BEGIN
+    INSERT INTO variant_title_search (rowid, title) VALUES (new.id, new.title);
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER variants_title_search_delete AFTER DELETE ON variants BEGIN
+    INSERT INTO variant_title_search (variant_title_search, rowid, title) VALUES ('delete', old.id, old.title);
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER variants_title_search_update AFTER UPDATE OF title ON variants BEGIN
+    INSERT INTO variant_title_search (variant_title_search, rowid, title) VALUES ('delete', old.id, old.title);
+    INSERT INTO variant_title_search (rowid, title) VALUES (new.id, new.title);
+END;
+-- +goose StatementEnd
+
 -- +goose Down
+DROP TRIGGER variants_title_search_update;
+DROP TRIGGER variants_title_search_delete;
+DROP TRIGGER variants_title_search_insert;
+DROP TRIGGER products_title_search_update;
+DROP TRIGGER products_title_search_delete;
+DROP TRIGGER products_title_search_insert;
+DROP TABLE variant_title_search;
+DROP TABLE product_title_search;
 DROP TABLE variants;
 DROP TABLE product_tags;
 DROP TABLE products;
