@@ -35,7 +35,24 @@ func (e *ThrottledError) Error() string {
 // returns the same Unauthenticated error, so callers cannot tell an unknown
 // email from a wrong password.
 func (s *Service) Login(ctx context.Context, email, password string) (*User, error) {
+	u, err := s.checkPassword(ctx, email, password)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.record(ctx, s.db.W, AuditEntry{Event: EventLogin, Actor: u.Principal().Actor(), Target: u.target()}); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// checkPassword is Login without the audit entry for success: throttling,
+// counting and auditing failures, and clearing the account's failures on
+// success.
+func (s *Service) checkPassword(ctx context.Context, email, password string) (*User, error) {
 	email = NormalizeEmail(email)
+	if len(email) > 254 {
+		email = email[:254]
+	}
 	ip := ClientIP(ctx)
 	now := s.clock()
 	wait, err := s.throttled(ctx, now, "account:"+email, s.throttle.PerAccount)
@@ -80,9 +97,6 @@ func (s *Service) Login(ctx context.Context, email, password string) (*User, err
 	}
 	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM login_failures WHERE scope = $1`, "account:"+email); err != nil {
 		return nil, fmt.Errorf("clear login failures: %w", err)
-	}
-	if err := s.record(ctx, s.db.W, AuditEntry{Event: EventLogin, Actor: u.Principal().Actor(), Target: u.target()}); err != nil {
-		return nil, err
 	}
 	return u, nil
 }

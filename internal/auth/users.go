@@ -370,6 +370,28 @@ func (s *Service) SetPassword(ctx context.Context, id int64, password string) er
 	})
 }
 
+// ChangeOwnPassword changes the password of the user in ctx after checking
+// the current one. Wrong current passwords count as failed logins (and are
+// throttled the same way), so it cannot be used to guess a password. The
+// user's other sessions end.
+func (s *Service) ChangeOwnPassword(ctx context.Context, current, next string) error {
+	actor := FromContext(ctx)
+	if actor == nil || (actor.Kind != KindStaff && actor.Kind != KindSupplier) {
+		return apperr.InvalidField("current_password", "only a user logged in with a password can change it; API tokens have none")
+	}
+	u, err := s.GetUser(ctx, actor.ID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.checkPassword(ctx, u.Email, current); err != nil {
+		if apperr.Is(err, apperr.Unauthenticated) {
+			return apperr.InvalidField("current_password", "is not your current password")
+		}
+		return err
+	}
+	return s.SetPassword(ctx, u.ID, next)
+}
+
 // SessionPrincipal returns the principal for a console session of userID that
 // began at loginAt. It fails with Unauthenticated if the user is gone or
 // disabled, or changed password after loginAt, so such sessions stop working

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -59,12 +60,23 @@ type passwordInput struct {
 	}
 }
 
+type ownPasswordInput struct {
+	Body struct {
+		CurrentPassword string `json:"current_password" maxLength:"1024"`
+		NewPassword     string `json:"new_password" maxLength:"1024" doc:"At least 10 characters, not the email"`
+	}
+}
+
 type noContent struct{}
 
 func (s *Server) registerUsers() {
 	operation(s, huma.Operation{OperationID: "get-me", Method: http.MethodGet, Path: "/me",
 		Summary: "Who am I", Description: "The caller's identity, role and permissions.", Tags: []string{"Auth"}},
 		auth.Authenticated, s.getMe)
+	operation(s, huma.Operation{OperationID: "change-own-password", Method: http.MethodPost, Path: "/me/password", DefaultStatus: http.StatusNoContent,
+		Summary: "Change my password", Description: "For users logged in with a password (console session). A wrong current password " +
+			"counts as a failed login. Ends the user's other sessions; the calling session continues under a new token.", Tags: []string{"Auth"}},
+		auth.Authenticated, s.changeOwnPassword)
 	operation(s, huma.Operation{OperationID: "list-users", Method: http.MethodGet, Path: "/users",
 		Summary: "List users", Description: "Staff and supplier users in id order.", Tags: []string{"Users"}},
 		auth.UsersRead, s.listUsers)
@@ -93,6 +105,19 @@ func (s *Server) getMe(ctx context.Context, _ *struct{}) (*meOutput, error) {
 		}
 	}
 	return out, nil
+}
+
+func (s *Server) changeOwnPassword(ctx context.Context, in *ownPasswordInput) (*noContent, error) {
+	if err := s.cfg.Auth.ChangeOwnPassword(ctx, in.Body.CurrentPassword, in.Body.NewPassword); err != nil {
+		return nil, err
+	}
+	// The change ended every session of the user that began before it; keep
+	// this one, under a new token.
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return nil, err
+	}
+	s.sessions.Put(ctx, sessionLoginAtKey, s.now().UTC().Truncate(time.Microsecond).UnixMicro())
+	return &noContent{}, nil
 }
 
 func (s *Server) listUsers(ctx context.Context, in *userListInput) (*ListOutput[auth.User], error) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -161,6 +162,49 @@ func TestTokensAPI(t *testing.T) {
 		}
 		if r := send(t, "DELETE", api+"/tokens/99", nil, admin, nil); r.status != http.StatusNotFound {
 			t.Fatalf("revoke unknown: %d", r.status)
+		}
+	})
+}
+
+func TestChangeOwnPassword(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		s, ts := authTestServer(t, db, Config{})
+		if _, err := s.cfg.Auth.CreateUser(sysCtx, auth.NewUser{Email: "ana@example.com", Name: "Ana", Role: auth.Support, Password: "correct horse battery"}); err != nil {
+			t.Fatal(err)
+		}
+		login := func(pw string) *http.Cookie {
+			return sessionCookieOf(send(t, "POST", ts.URL+"/test/login", nil, "", url.Values{"email": {"ana@example.com"}, "password": {pw}}))
+		}
+		whoami := func(c *http.Cookie) string { return send(t, "GET", ts.URL+"/test/whoami", c, "", nil).body }
+		here, other := login("correct horse battery"), login("correct horse battery")
+		api := ts.URL + APIPrefix + "/me/password"
+
+		r := send(t, "POST", api, here, "", map[string]any{"current_password": "wrong password", "new_password": "a brand new password"})
+		if r.status != 422 || !strings.Contains(r.body, "current_password") {
+			t.Fatalf("wrong current password: %d %s", r.status, r.body)
+		}
+		r = send(t, "POST", api, here, "", map[string]any{"current_password": "correct horse battery", "new_password": "short"})
+		if r.status != 422 {
+			t.Fatalf("short new password: %d %s", r.status, r.body)
+		}
+		r = send(t, "POST", api, here, "", map[string]any{"current_password": "correct horse battery", "new_password": "a brand new password"})
+		renewed := sessionCookieOf(r)
+		if r.status != 204 || renewed == nil || renewed.Value == here.Value {
+			t.Fatalf("change: %d, cookie %v", r.status, renewed)
+		}
+		if whoami(renewed) == "anonymous" {
+			t.Fatal("the session that changed the password was ended")
+		}
+		if got := whoami(other); got != "anonymous" {
+			t.Fatalf("another session survived the password change: %q", got)
+		}
+		if login("correct horse battery") != nil || login("a brand new password") == nil {
+			t.Fatal("the old password still works, or the new one does not")
+		}
+
+		secret, _, _ := s.cfg.Auth.CreateToken(sysCtx, auth.NewToken{Name: "ci", Role: auth.Admin})
+		if r := send(t, "POST", api, nil, secret, map[string]any{"current_password": "x", "new_password": "a brand new password"}); r.status != 422 {
+			t.Fatalf("token changing a password: %d %s", r.status, r.body)
 		}
 	})
 }
