@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/orderly-oms/orderly/internal/auth"
+	"github.com/orderly-oms/orderly/internal/demo"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/store/storetest"
 )
@@ -114,20 +116,32 @@ func pollJS(t *testing.T, ctx context.Context, what, expr string) string {
 	return strings.TrimSpace(v)
 }
 
-// TestConsoleBrowserStockSearch drives the console in a real Chromium: it
-// logs in through the login form, opens the stock page, searches for a SKU
-// as a person types it and checks the row shows the SKU's ATS.
+// TestConsoleBrowserStockSearch drives the console in a real Chromium over
+// the demo store: it logs in through the login form as the demo operations
+// user, opens the stock page, types a demo SKU into the search box and checks
+// that the row shows the SKU's ATS, then opens the SKU's page.
 func TestConsoleBrowserStockSearch(t *testing.T) {
 	t.Parallel()
 	ctx := newBrowser(t)
 	screenshotOnFailure(t, ctx)
 
 	db := storetest.Open(t, store.SQLite)
+	if _, err := demo.Load(context.Background(), db, time.Now); err != nil {
+		t.Fatalf("load the demo store: %v", err)
+	}
 	s, base := newConsoleServer(t, db)
-	seed := seedConsole(t, s)
-	email, password := consoleUser(t, s, auth.Operations, "ops@example.com")
-	sku := "MUG-BLUE"
-	ats, err := s.cfg.Inventory.ATS(context.Background(), db.R, seed.variants[sku].ID)
+	var login demo.Login
+	for _, l := range demo.Logins {
+		if l.Role == auth.Operations {
+			login = l
+		}
+	}
+	sku := demo.FirstSKU
+	id, err := s.cfg.Inventory.VariantID(context.Background(), sku)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ats, err := s.cfg.Inventory.ATS(context.Background(), db.R, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,8 +155,8 @@ func TestConsoleBrowserStockSearch(t *testing.T) {
 		t.Fatalf("anonymous visit went to %s, want the login page", loc)
 	}
 	step(t, ctx, "log in",
-		chromedp.SendKeys(chromedp.CSS("#email"), email),
-		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.SendKeys(chromedp.CSS("#email"), login.Email),
+		chromedp.SendKeys(chromedp.CSS("#password"), login.Password),
 		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#stock-rows")),
 	)
@@ -150,18 +164,20 @@ func TestConsoleBrowserStockSearch(t *testing.T) {
 		t.Fatalf("after login the browser is at %s, want the stock page", loc)
 	}
 
-	// Type part of the SKU: htmx replaces the rows with the matches.
-	step(t, ctx, "search", chromedp.SendKeys(chromedp.CSS("#q"), "mug-bl"))
+	// Type the SKU in lower case: htmx replaces the rows with the matches.
+	typed := strings.ToLower(sku)
+	step(t, ctx, "search", chromedp.SendKeys(chromedp.CSS("#q"), typed))
 	got := pollJS(t, ctx, "wait for the search results", `(() => {
-		const rows = document.querySelectorAll("#stock-rows tr[data-sku]");
-		if (rows.length !== 1 || rows[0].dataset.sku !== `+strconv.Quote(sku)+`) return "";
-		return rows[0].querySelector("[data-ats]").textContent;
+		const rows = [...document.querySelectorAll("#stock-rows tr[data-sku]")];
+		if (rows.length === 0 || !rows.every(r => r.dataset.sku.startsWith(`+strconv.Quote(sku)+`))) return "";
+		const row = rows.find(r => r.dataset.sku === `+strconv.Quote(sku)+`);
+		return row ? row.querySelector("[data-ats]").textContent : "";
 	})()`)
 	if got != strconv.Itoa(ats) {
 		t.Fatalf("%s shows ATS %q, want %d", sku, got, ats)
 	}
 	// The search is in the address bar, so the page can be shared or reloaded.
-	if loc := location(t, ctx); !strings.Contains(loc, "q=mug-bl") {
+	if loc := location(t, ctx); !strings.Contains(loc, "q="+url.QueryEscape(typed)) {
 		t.Errorf("address after search is %s, want it to carry the search", loc)
 	}
 

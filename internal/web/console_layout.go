@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/auth"
@@ -229,8 +231,11 @@ func statusFor(err error) int {
 // errors get a generic one (the details go to the log, not the page).
 func errMessage(err error) string {
 	var ae *apperr.Error
-	if errors.As(err, &ae) && ae.Code != apperr.Internal {
-		return ae.Message
+	if errors.As(err, &ae) && ae.Code != apperr.Internal && ae.Message != "" {
+		// Service messages start in lower case ("only an owner can ...");
+		// shown alone in an alert they read as a sentence.
+		r, size := utf8.DecodeRuneInString(ae.Message)
+		return string(unicode.ToUpper(r)) + ae.Message[size:]
 	}
 	return "Something went wrong on our side. It has been logged; please try again."
 }

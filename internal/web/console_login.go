@@ -52,7 +52,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 			if st, ok := statusOf[ae.Code]; ok {
 				status = st
 			}
-			form.Error = ae.Message
+			form.Error = errMessage(err)
 		} else {
 			s.log.ErrorContext(r.Context(), "login failed", "err", err)
 		}

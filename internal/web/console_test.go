@@ -342,7 +342,7 @@ func TestConsoleUsersForms(t *testing.T) {
 			{"short password", url.Values{"email": {"s@example.com"}, "name": {"S"}, "role": {"support"}, "password": {"short"}},
 				http.StatusUnprocessableEntity, []string{`id="password-err"`, "at least 10 characters"}},
 			{"admin may not create an owner", url.Values{"email": {"o2@example.com"}, "name": {"O"}, "role": {"owner"}, "password": {"long enough pw"}},
-				http.StatusForbidden, []string{"only an owner can"}},
+				http.StatusForbidden, []string{"nly an owner can"}},
 			{"duplicate email", url.Values{"email": {"OWNER@example.com"}, "name": {"O"}, "role": {"support"}, "password": {"long enough pw"}},
 				http.StatusConflict, nil},
 		}
@@ -378,7 +378,7 @@ func TestConsoleUsersForms(t *testing.T) {
 		}
 		r = c.post("/console/users/"+id+"/role", url.Values{"role": {"owner"}})
 		wantStatus(t, r, http.StatusForbidden)
-		wantBody(t, r, "only an owner can")
+		wantBody(t, r, "nly an owner can")
 		wantStatus(t, c.post("/console/users/999999/role", url.Values{"role": {"finance"}}), http.StatusNotFound)
 
 		// A disabled user cannot log in.
@@ -442,4 +442,23 @@ func between(s, from, to string) string {
 	}
 	v, _, _ := strings.Cut(after, to)
 	return v
+}
+
+func TestConsoleHomeCounts(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, store.SQLite)
+	s, base := newConsoleServer(t, db)
+	seedConsole(t, s)
+	c := newConsoleClient(t, base)
+	c.login(consoleUser(t, s, auth.Owner, "owner@example.com"))
+	consoleUser(t, s, auth.Support, "support@example.com")
+	r := c.get("/")
+	wantStatus(t, r, http.StatusOK)
+	wantBody(t, r,
+		`<span class="count">2</span>
+    <strong>Suppliers</strong>`,
+		`<span class="count">2</span>
+    <strong>Users</strong>`,
+		`<span class="count">0</span>
+    <strong>API tokens</strong>`)
 }
