@@ -31,15 +31,23 @@ const (
 // CheckPassword applies the password policy: at least MinPasswordLength
 // characters, at most 1024 bytes, and not the account's own email.
 func CheckPassword(password, email string) error {
-	switch {
-	case utf8.RuneCountInString(password) < MinPasswordLength:
-		return apperr.InvalidField("password", "must be at least %d characters", MinPasswordLength)
-	case len(password) > 1024:
-		return apperr.InvalidField("password", "must be at most 1024 bytes")
-	case email != "" && strings.EqualFold(strings.TrimSpace(password), strings.TrimSpace(email)):
-		return apperr.InvalidField("password", "must not be the email address")
+	if msg := passwordProblem(password, email); msg != "" {
+		return apperr.InvalidField("password", "%s", msg)
 	}
 	return nil
+}
+
+// passwordProblem says what is wrong with password, or "".
+func passwordProblem(password, email string) string {
+	switch {
+	case utf8.RuneCountInString(password) < MinPasswordLength:
+		return fmt.Sprintf("must be at least %d characters", MinPasswordLength)
+	case len(password) > 1024:
+		return "must be at most 1024 bytes"
+	case email != "" && strings.EqualFold(strings.TrimSpace(password), strings.TrimSpace(email)):
+		return "must not be the email address"
+	}
+	return ""
 }
 
 // HashPassword returns the argon2id hash of password in the PHC string form

@@ -108,8 +108,8 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*User, error) {
 	case in.Role != Supplier && in.SupplierID != 0:
 		fe.Add("supplier_id", "is only for supplier users (role supplier)")
 	}
-	if err := CheckPassword(in.Password, in.Email); err != nil {
-		fe.Add("password", "%s", strings.TrimPrefix(err.(*apperr.Error).Message, "password: "))
+	if msg := passwordProblem(in.Password, in.Email); msg != "" {
+		fe.Add("password", "%s", msg)
 	}
 	if err := fe.Err(); err != nil {
 		return nil, err

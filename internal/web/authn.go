@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"html/template"
 	"net"
 	"net/http"
@@ -47,8 +48,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			}
 			p, err := s.cfg.Auth.AuthenticateToken(ctx, strings.TrimSpace(secret))
 			if err != nil {
-				if apperr.Is(err, apperr.Unauthenticated) {
-					s.unauthenticated(w, r, err.(*apperr.Error).Message)
+				var ae *apperr.Error
+				if errors.As(err, &ae) && ae.Code == apperr.Unauthenticated {
+					s.unauthenticated(w, r, ae.Message)
 					return
 				}
 				s.authFailed(w, r, err)
