@@ -296,3 +296,24 @@ func TestSessionIdleTimeout(t *testing.T) {
 		}
 	})
 }
+
+// TestSessionsAcrossInstances: a session started on one server works on
+// another server on the same database, and logging out on the second ends it
+// on the first.
+func TestSessionsAcrossInstances(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		s1, ts1 := authTestServer(t, db, Config{})
+		_, ts2 := authTestServer(t, db, Config{})
+		if _, err := s1.cfg.Auth.CreateUser(sysCtx, auth.NewUser{Email: "ana@example.com", Name: "Ana", Role: auth.Support, Password: "correct horse battery"}); err != nil {
+			t.Fatal(err)
+		}
+		c := sessionCookieOf(send(t, "POST", ts1.URL+"/test/login", nil, "", url.Values{"email": {"ana@example.com"}, "password": {"correct horse battery"}}))
+		if got := send(t, "GET", ts2.URL+"/test/whoami", c, "", nil).body; got != "staff:1 ana@example.com" {
+			t.Fatalf("second instance sees %q", got)
+		}
+		send(t, "POST", ts2.URL+"/test/logout", c, "", nil)
+		if got := send(t, "GET", ts1.URL+"/test/whoami", c, "", nil).body; got != "anonymous" {
+			t.Fatalf("first instance after logout on the second: %q", got)
+		}
+	})
+}
