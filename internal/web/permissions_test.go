@@ -91,7 +91,7 @@ func matrixCallers(t *testing.T, s *Server, db *store.DB) []matrixCaller {
 
 // sessionCookie starts a console session for userID, as logIn does after
 // checking the password, and returns its cookie.
-func sessionCookie(t *testing.T, s *Server, userID int64) *http.Cookie {
+func sessionCookie(t testing.TB, s *Server, userID int64) *http.Cookie {
 	t.Helper()
 	ctx, err := s.sessions.Load(context.Background(), "")
 	if err != nil {
