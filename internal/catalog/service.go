@@ -299,11 +299,11 @@ func (s *Service) ListProducts(ctx context.Context, f Filter) ([]Product, error)
 		w.add("p.status = " + w.arg(string(f.Status)))
 	}
 	if tag := strings.ToLower(strings.TrimSpace(f.Tag)); tag != "" {
-		w.add("EXISTS (SELECT 1 FROM product_tags t WHERE t.product_id = p.id AND t.tag = " + w.arg(tag) + ")")
+		w.add("(SELECT 1 FROM product_tags t WHERE t.product_id = p.id AND t.tag = " + w.arg(tag) + ") = 1") // see ListVariants
 	}
 	if f.SupplierID != 0 {
-		w.add(`EXISTS (SELECT 1 FROM variants sv JOIN supplier_offers so ON so.variant_id = sv.id
-			WHERE sv.product_id = p.id AND so.supplier_id = ` + w.arg(f.SupplierID) + ")")
+		w.add(`(SELECT 1 FROM variants sv JOIN supplier_offers so ON so.variant_id = sv.id
+			WHERE sv.product_id = p.id AND so.supplier_id = ` + w.arg(f.SupplierID) + " LIMIT 1) = 1")
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		selective, err := s.selectiveSearch(ctx, q, false)
@@ -371,14 +371,18 @@ func (s *Service) ListVariants(ctx context.Context, f Filter) ([]Variant, error)
 	if f.ProductID != 0 {
 		w.add("v.product_id = " + w.arg(f.ProductID))
 	}
-	// Filters are correlated EXISTS probes on primary or unique keys: the
-	// list walks variants in id order and stops after one page, so a filter
-	// that many rows match costs one page of probes (see BenchmarkListVariants).
+	// Tag and supplier filters are correlated probes on primary or unique
+	// keys: the list walks variants in id order and stops after one page, so
+	// a filter that many rows match costs one page of probes. They are
+	// written as "(SELECT 1 ...) = 1" rather than EXISTS because SQLite turns
+	// EXISTS into a join that first reads every matching tag or offer into a
+	// Bloom filter (25 ms instead of 0.6 ms at 100k variants; see
+	// BenchmarkListVariants).
 	if tag := strings.ToLower(strings.TrimSpace(f.Tag)); tag != "" {
-		w.add("EXISTS (SELECT 1 FROM product_tags t WHERE t.product_id = v.product_id AND t.tag = " + w.arg(tag) + ")")
+		w.add("(SELECT 1 FROM product_tags t WHERE t.product_id = v.product_id AND t.tag = " + w.arg(tag) + ") = 1")
 	}
 	if f.SupplierID != 0 {
-		w.add("EXISTS (SELECT 1 FROM supplier_offers so WHERE so.supplier_id = " + w.arg(f.SupplierID) + " AND so.variant_id = v.id)")
+		w.add("(SELECT 1 FROM supplier_offers so WHERE so.supplier_id = " + w.arg(f.SupplierID) + " AND so.variant_id = v.id) = 1")
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		selective, err := s.selectiveSearch(ctx, q, true)

@@ -253,6 +253,14 @@ func TestOffers(t *testing.T) {
 		if err != nil || len(ps) != 1 {
 			t.Errorf("products of supplier = %+v, %v", ps, err)
 		}
+		// Two variants of one product from the same supplier: still one product.
+		if _, err := svc.CreateOffer(ctx, suppliers.NewOffer{SupplierID: shz.ID, SKU: "MUG-R", SupplierSKU: "SZ-10",
+			Cost: eur("1"), LeadTimeDays: 12, MinOrderQty: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if ps, err := cat.ListProducts(ctx, catalog.Filter{SupplierID: shz.ID}); err != nil || len(ps) != 1 {
+			t.Errorf("products of supplier with two offers = %+v, %v", ps, err)
+		}
 		if err := cat.DeleteVariant(ctx, p.Variants[0].ID); apperr.CodeOf(err) != apperr.Conflict {
 			t.Errorf("delete variant with offers: %v", err)
 		}
