@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -108,6 +109,30 @@ func (s *Server) registerOps() {
 	s.opsRoute("GET /healthz", http.HandlerFunc(s.healthz))
 	s.opsRoute("GET /readyz", http.HandlerFunc(s.readyz))
 	s.opsRoute("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{ErrorLog: slogPrinter{s}}))
+	s.mux.HandleFunc(apiCatchAll, s.apiNotFound)
+}
+
+// apiCatchAll matches every API path no operation claims.
+const apiCatchAll = APIPrefix + "/"
+
+// apiNotFound answers API requests that match no operation with a problem
+// document, like every other API error: 405 naming the allowed methods when
+// the path exists for other methods, 404 otherwise.
+func (s *Server) apiNotFound(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != apiCatchAll {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeProblem(w, r, http.StatusMethodNotAllowed, apperr.Invalid,
+			r.Method+" is not allowed on "+r.URL.Path+"; allowed: "+strings.Join(allow, ", "))
+		return
+	}
+	writeProblem(w, r, http.StatusNotFound, apperr.NotFound, "not found: no API operation at "+r.Method+" "+r.URL.Path)
 }
 
 func (s *Server) opsRoute(pattern string, h http.Handler) {

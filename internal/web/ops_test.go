@@ -105,3 +105,28 @@ func TestMetrics(t *testing.T) {
 		}
 	})
 }
+
+func TestUnknownAPIPathsGetProblemDocuments(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, store.SQLite)
+	_, ts := newTestServer(t, db, Config{}, &thingsHandler{})
+	tests := []struct {
+		method, path string
+		status       int
+		code, allow  string
+	}{
+		{http.MethodGet, APIPrefix + "/no-such-thing", http.StatusNotFound, "not_found", ""},
+		{http.MethodDelete, APIPrefix + "/things", http.StatusMethodNotAllowed, "invalid", "POST"},
+		{http.MethodPost, APIPrefix + "/openapi.json", http.StatusMethodNotAllowed, "invalid", "GET"},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(tt.method, ts.URL+tt.path, nil)
+		r := do(t, req)
+		if r.status != tt.status || r.header.Get("Content-Type") != "application/problem+json" || problemCode(t, r.body) != tt.code {
+			t.Errorf("%s %s = %d %s %s, want %d problem with code %s", tt.method, tt.path, r.status, r.header.Get("Content-Type"), r.body, tt.status, tt.code)
+		}
+		if got := r.header.Get("Allow"); got != tt.allow {
+			t.Errorf("%s %s: Allow %q, want %q", tt.method, tt.path, got, tt.allow)
+		}
+	}
+}
