@@ -84,6 +84,7 @@ type view struct {
 // redirect names one by key (?done=key) so no user text travels in the URL.
 var flashes = map[string]string{
 	"adjusted":      "Stock adjusted.",
+	"buffer-set":    "Buffer saved; ATS recomputed.",
 	"user-created":  "User created.",
 	"role-changed":  "Role changed.",
 	"user-disabled": "User disabled.",

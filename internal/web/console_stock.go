@@ -18,6 +18,7 @@ func (s *Server) registerConsoleStock() {
 	s.page("GET /console/stock", auth.StockRead, s.stockPage)
 	s.page("GET /console/stock/{id}", auth.StockRead, s.skuPage)
 	s.page("POST /console/stock/{id}/adjust", auth.StockWrite, s.skuAdjust)
+	s.page("POST /console/stock/{id}/buffer", auth.StockWrite, s.skuSetBuffer)
 }
 
 // supplierOption is one entry of a supplier filter.
@@ -144,8 +145,47 @@ type skuView struct {
 	Offers       []offerStockRow
 	Adjustments  []adjustmentRow
 	Form         adjustForm
+	SKUBuffer    inventory.Buffer
+	BufferForm   bufferForm
 	Errors       map[string]string
 }
+
+// bufferForm is a buffer rule as typed into a form.
+type bufferForm struct {
+	Units   string
+	Percent string
+}
+
+func bufferFormOf(b inventory.Buffer) bufferForm {
+	return bufferForm{Units: strconv.Itoa(b.Units), Percent: b.Percent.String()}
+}
+
+// parseBufferForm reads the buffer_units and buffer_percent inputs; empty
+// inputs mean zero.
+func parseBufferForm(r *http.Request) (bufferForm, inventory.Buffer, error) {
+	form := bufferForm{Units: strings.TrimSpace(r.PostFormValue("buffer_units")), Percent: strings.TrimSpace(r.PostFormValue("buffer_percent"))}
+	var b inventory.Buffer
+	var fe apperr.Fields
+	if form.Units != "" {
+		n, err := strconv.Atoi(form.Units)
+		if err != nil {
+			fe.Add("buffer_units", "%q is not a whole number", form.Units)
+		}
+		b.Units = n
+	}
+	p, err := inventory.ParsePercent("buffer_percent", form.Percent)
+	if err != nil {
+		return form, b, err
+	}
+	b.Percent = p
+	if err := fe.Err(); err != nil {
+		return form, b, err
+	}
+	return form, b, nil
+}
+
+// bufferFieldNames maps the inventory service's buffer fields to the form's.
+var bufferFieldNames = map[string]string{"units": "buffer_units", "percent": "buffer_percent"}
 
 type adjustmentRow struct {
 	inventory.Adjustment
@@ -196,6 +236,7 @@ func (s *Server) loadSKU(r *http.Request) (*skuView, error) {
 		}
 		v.Offers = append(v.Offers, row)
 	}
+	v.SKUBuffer, v.BufferForm = st.Buffer, bufferFormOf(st.Buffer)
 	v.Form = adjustForm{Mode: inventory.KindAdd}
 	if len(v.Offers) > 0 {
 		v.Form.OfferID = v.Offers[0].OfferID
@@ -263,4 +304,24 @@ func (s *Server) skuAdjust(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	seeOther(w, r, "/console/stock/"+strconv.FormatInt(v.VariantID, 10), "adjusted")
+}
+
+// skuSetBuffer sets the SKU's own safety buffer rule.
+func (s *Server) skuSetBuffer(w http.ResponseWriter, r *http.Request) {
+	v, err := s.loadSKU(r)
+	if err != nil {
+		s.consoleError(w, r, err)
+		return
+	}
+	form, b, err := parseBufferForm(r)
+	if err == nil {
+		err = s.cfg.Inventory.SetSKUBuffer(r.Context(), v.SKU, b)
+	}
+	if err != nil {
+		v.BufferForm = form
+		v.Errors = formErrors(renameFields(err, bufferFieldNames), "buffer")
+		s.render(w, r, statusFor(err), "sku.html", view{Title: v.SKU, Active: "stock", Data: v})
+		return
+	}
+	seeOther(w, r, "/console/stock/"+strconv.FormatInt(v.VariantID, 10), "buffer-set")
 }

@@ -239,3 +239,73 @@ func TestConsoleProductsAndSuppliers(t *testing.T) {
 		wantStatus(t, c.get("/console/suppliers/999999"), http.StatusNotFound)
 	})
 }
+
+func TestConsoleBuffers(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		s, base := newConsoleServer(t, db)
+		seed := seedConsole(t, s)
+		mug := seed.variants["MUG-BLUE"]
+		skuPath := "/console/stock/" + strconv.FormatInt(mug.ID, 10)
+		milanPath := "/console/suppliers/" + strconv.FormatInt(seed.milan.ID, 10)
+		atsNow := func() int {
+			t.Helper()
+			ats, err := s.cfg.Inventory.ATS(context.Background(), db.R, mug.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ats
+		}
+
+		ro := newConsoleClient(t, base)
+		ro.login(consoleUser(t, s, auth.ReadOnly, "ro@example.com"))
+		r := ro.get(skuPath)
+		wantBody(t, r, "Safety buffer for this SKU", `<strong id="sku-buffer">0 units or 0%</strong>`)
+		wantNotBody(t, r, "Save buffer")
+		wantNotBody(t, ro.get(milanPath), "Save buffer")
+		wantStatus(t, ro.post(skuPath+"/buffer", url.Values{"buffer_units": {"5"}}), http.StatusForbidden)
+		wantStatus(t, ro.post(milanPath+"/buffer", url.Values{"buffer_units": {"5"}}), http.StatusForbidden)
+
+		ops := newConsoleClient(t, base)
+		ops.login(consoleUser(t, s, auth.Operations, "ops@example.com"))
+		tests := []struct {
+			name string
+			form url.Values
+			want string
+		}{
+			{"units not a number", url.Values{"buffer_units": {"five"}}, `id="buffer_units-err"`},
+			{"units negative", url.Values{"buffer_units": {"-1"}}, `id="buffer_units-err"`},
+			{"percent not a number", url.Values{"buffer_percent": {"ten"}}, `id="buffer_percent-err"`},
+			{"percent over 100", url.Values{"buffer_percent": {"101"}}, `id="buffer_percent-err"`},
+			{"percent too precise", url.Values{"buffer_percent": {"1.234"}}, `id="buffer_percent-err"`},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				for _, path := range []string{skuPath, milanPath} {
+					r := ops.post(path+"/buffer", tt.form)
+					wantStatus(t, r, http.StatusUnprocessableEntity)
+					wantBody(t, r, tt.want, `role="alert"`)
+				}
+			})
+		}
+		if got := atsNow(); got != 48 {
+			t.Fatalf("refused forms changed ATS to %d", got)
+		}
+
+		// A SKU rule of 5 units: Lisbon 40 − max(5, 10% = 4) = 35, Milan 12 − 5 = 7.
+		r = ops.post(skuPath+"/buffer", url.Values{"buffer_units": {"5"}, "buffer_percent": {""}})
+		wantStatus(t, r, http.StatusSeeOther)
+		wantBody(t, ops.get(skuPath+"?done=buffer-set"), "Buffer saved", `<strong id="sku-buffer">5 units or 0%</strong>`, `<strong id="ats" class="">42</strong>`)
+		if got := atsNow(); got != 42 {
+			t.Fatalf("ATS %d after the SKU buffer, want 42", got)
+		}
+		// Milan holds back 50%: Milan 12 − max(5, 6) = 6.
+		r = ops.post(milanPath+"/buffer", url.Values{"buffer_units": {"0"}, "buffer_percent": {"50"}})
+		wantStatus(t, r, http.StatusSeeOther)
+		wantBody(t, ops.get(milanPath), `<strong id="supplier-buffer">0 units or 50%</strong>`)
+		if got := atsNow(); got != 41 {
+			t.Fatalf("ATS %d after the supplier buffer, want 41", got)
+		}
+		wantStatus(t, ops.post("/console/suppliers/999999/buffer", url.Values{"buffer_units": {"1"}}), http.StatusNotFound)
+	})
+}

@@ -2,15 +2,18 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/orderly-oms/orderly/internal/auth"
+	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/suppliers"
 )
 
 func (s *Server) registerConsoleSuppliers() {
 	s.page("GET /console/suppliers", auth.SuppliersRead, s.suppliersPage)
 	s.page("GET /console/suppliers/{id}", auth.SuppliersRead, s.supplierPage)
+	s.page("POST /console/suppliers/{id}/buffer", auth.StockWrite, s.supplierSetBuffer)
 }
 
 type suppliersView struct {
@@ -56,43 +59,75 @@ func (s *Server) suppliersPage(w http.ResponseWriter, r *http.Request) {
 
 type supplierView struct {
 	suppliers.Supplier
-	Offers []suppliers.Offer
-	After  string
-	Next   string
+	Offers     []suppliers.Offer
+	After      string
+	Next       string
+	Buffer     inventory.Buffer
+	BufferForm bufferForm
+	Errors     map[string]string
 }
 
-// supplierPage shows one supplier with its contacts and a page of its offers;
-// "Load more" fetches the next page of offers.
+// supplierPage shows one supplier with its contacts, its safety buffer and a
+// page of its offers; "Load more" fetches the next page of offers.
 func (s *Server) supplierPage(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	v, err := s.loadSupplier(r, r.URL.Query().Get("after"))
 	if err != nil {
 		s.consoleError(w, r, err)
 		return
+	}
+	if isHTMX(r) {
+		s.renderPartial(w, r, "supplier.html", "rows", v)
+		return
+	}
+	s.render(w, r, http.StatusOK, "supplier.html", view{Title: v.Name, Active: "suppliers", Data: v})
+}
+
+func (s *Server) loadSupplier(r *http.Request, after string) (*supplierView, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
 	}
 	sup, err := s.cfg.Suppliers.Supplier(r.Context(), id)
 	if err != nil {
-		s.consoleError(w, r, err)
-		return
+		return nil, err
 	}
-	v := supplierView{Supplier: sup, After: r.URL.Query().Get("after")}
+	v := &supplierView{Supplier: sup, After: after, Errors: map[string]string{}}
 	f := suppliers.OfferFilter{SupplierID: id, Limit: consolePageSize + 1}
-	if err := DecodeCursor(v.After, &f.After); err != nil {
-		s.consoleError(w, r, err)
-		return
+	if err := DecodeCursor(after, &f.After); err != nil {
+		return nil, err
 	}
 	offers, err := s.cfg.Suppliers.ListOffers(r.Context(), f)
 	if err != nil {
-		s.consoleError(w, r, err)
-		return
+		return nil, err
 	}
 	if len(offers) > consolePageSize {
 		offers = offers[:consolePageSize]
 		v.Next = EncodeCursor(offers[len(offers)-1].ID)
 	}
 	v.Offers = offers
-	if isHTMX(r) {
-		s.renderPartial(w, r, "supplier.html", "rows", v)
+	if v.Buffer, err = s.cfg.Inventory.SupplierBuffer(r.Context(), id); err != nil {
+		return nil, err
+	}
+	v.BufferForm = bufferFormOf(v.Buffer)
+	return v, nil
+}
+
+// supplierSetBuffer sets the supplier's safety buffer rule.
+func (s *Server) supplierSetBuffer(w http.ResponseWriter, r *http.Request) {
+	v, err := s.loadSupplier(r, "")
+	if err != nil {
+		s.consoleError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "supplier.html", view{Title: sup.Name, Active: "suppliers", Data: v})
+	form, b, err := parseBufferForm(r)
+	if err == nil {
+		err = s.cfg.Inventory.SetSupplierBuffer(r.Context(), v.ID, b)
+	}
+	if err != nil {
+		v.BufferForm = form
+		v.Errors = formErrors(renameFields(err, bufferFieldNames), "buffer")
+		s.render(w, r, statusFor(err), "supplier.html", view{Title: v.Name, Active: "suppliers", Data: v})
+		return
+	}
+	seeOther(w, r, "/console/suppliers/"+strconv.FormatInt(v.ID, 10), "buffer-set")
 }

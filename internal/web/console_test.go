@@ -23,7 +23,7 @@ import (
 // consoleClient is a browser stand-in: it keeps cookies and does not follow
 // redirects, so tests see each 303.
 type consoleClient struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	http *http.Client
 }
@@ -36,7 +36,7 @@ type consoleResponse struct {
 }
 
 // newConsoleServer starts a real server over db and returns it with its URL.
-func newConsoleServer(t *testing.T, db *store.DB) (*Server, string) {
+func newConsoleServer(t testing.TB, db *store.DB) (*Server, string) {
 	t.Helper()
 	s, err := New(Config{DB: db, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -47,7 +47,7 @@ func newConsoleServer(t *testing.T, db *store.DB) (*Server, string) {
 	return s, ts.URL
 }
 
-func newConsoleClient(t *testing.T, base string) *consoleClient {
+func newConsoleClient(t testing.TB, base string) *consoleClient {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -60,7 +60,7 @@ func newConsoleClient(t *testing.T, base string) *consoleClient {
 }
 
 // consoleUser creates a user with role and returns its email and password.
-func consoleUser(t *testing.T, s *Server, role auth.Role, email string) (string, string) {
+func consoleUser(t testing.TB, s *Server, role auth.Role, email string) (string, string) {
 	t.Helper()
 	const password = "correct horse battery"
 	in := auth.NewUser{Email: email, Name: string(role) + " user", Role: role, Password: password}
@@ -307,7 +307,7 @@ func TestConsoleStaticAssets(t *testing.T) {
 }
 
 // consoleSupplierID creates a supplier for supplier users to belong to.
-func consoleSupplierID(t *testing.T, s *Server) int64 {
+func consoleSupplierID(t testing.TB, s *Server) int64 {
 	t.Helper()
 	sup, err := suppliers.NewService(s.cfg.DB, time.Now).CreateSupplier(context.Background(), suppliers.NewSupplier{
 		Name: "Supplier " + rand.Text()[:8], Timezone: "Europe/Lisbon", Country: "PT",
