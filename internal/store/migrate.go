@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
+	"hash/crc64"
 	"io/fs"
 	"log/slog"
 
@@ -23,7 +24,7 @@ var migrations embed.FS
 // that runs riverUp again, so both schemas stay under one version history.
 const riverMigrationVersion = 1
 
-func (db *DB) provider(logger *slog.Logger) (*goose.Provider, error) {
+func (db *DB) provider(ctx context.Context, logger *slog.Logger) (*goose.Provider, error) {
 	sub, err := fs.Sub(migrations, "migrations/"+string(db.Engine))
 	if err != nil {
 		return nil, fmt.Errorf("migrations for %s: %w", db.Engine, err)
@@ -39,8 +40,17 @@ func (db *DB) provider(logger *slog.Logger) (*goose.Provider, error) {
 	if db.Engine == Postgres {
 		dialect = goose.DialectPostgres
 		// A session-level advisory lock: two instances starting together take
-		// turns, and the second finds nothing left to do.
-		locker, err := lock.NewPostgresSessionLocker()
+		// turns, and the second finds nothing left to do. Advisory locks are
+		// database-wide, so the lock id is derived from the schema: instances
+		// on one schema exclude each other, migrations of other schemas (the
+		// tests' parallel schemas) do not wait for them. A waiting instance
+		// checks every second.
+		var schema string
+		if err := db.W.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+			return nil, fmt.Errorf("migration lock: read current schema: %w", err)
+		}
+		lockID := int64(crc64.Checksum([]byte("orderly-migrate:"+schema), crc64.MakeTable(crc64.ECMA)) >> 1)
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(lockID), lock.WithLockTimeout(1, 600))
 		if err != nil {
 			return nil, fmt.Errorf("migration lock: %w", err)
 		}
@@ -56,7 +66,7 @@ func (db *DB) provider(logger *slog.Logger) (*goose.Provider, error) {
 // Migrate brings the schema up to date. It is safe to call from several
 // instances at once on PostgreSQL.
 func (db *DB) Migrate(ctx context.Context, logger *slog.Logger) error {
-	p, err := db.provider(logger)
+	p, err := db.provider(ctx, logger)
 	if err != nil {
 		return err
 	}
@@ -72,7 +82,7 @@ func (db *DB) Migrate(ctx context.Context, logger *slog.Logger) error {
 
 // MigrationStatus returns the applied and the latest known schema versions.
 func (db *DB) MigrationStatus(ctx context.Context) (current, latest int64, err error) {
-	p, err := db.provider(nil)
+	p, err := db.provider(ctx, nil)
 	if err != nil {
 		return 0, 0, err
 	}
