@@ -46,7 +46,7 @@ func DecodeCursor(cursor string, key any) error {
 		err = json.Unmarshal(b, key)
 	}
 	if err != nil {
-		return apperr.InvalidField("after", "%s", fmt.Sprintf("cursor %q is not one this API returned", cursor))
+		return apperr.InvalidField("query.after", "%s", fmt.Sprintf("cursor %q is not one this API returned", cursor))
 	}
 	return nil
 }

@@ -216,7 +216,7 @@ func TestProductsAPI(t *testing.T) {
 			{"empty title", "PATCH", "/products/" + id, `{"title":"  "}`, 422, "invalid", "title", "must not be empty"},
 			{"unknown field", "PATCH", "/products/" + id, `{"titel":"x"}`, 422, "invalid", "", "titel"},
 			{"malformed JSON", "POST", "/products", `{"title":"X",`, 400, "invalid", "", ""},
-			{"bad cursor", "GET", "/products?after=garbage", "", 422, "invalid", "after", "cursor"},
+			{"bad cursor", "GET", "/products?after=garbage", "", 422, "invalid", "query.after", "cursor"},
 			{"limit too big", "GET", "/variants?limit=5000", "", 422, "invalid", "query.limit", ""},
 			{"delete variant with offers is checked elsewhere; unknown variant", "DELETE", "/variants/99999", "", 404, "not_found", "", ""},
 		})
