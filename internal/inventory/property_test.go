@@ -89,6 +89,11 @@ func TestStockProperties(t *testing.T) {
 				if ats < 0 || ats != m.ats() {
 					rt.Fatalf("after %s: ATS %d, model %d", step, ats, m.ats())
 				}
+				// The maintained per-SKU column agrees with the sum on read.
+				var level int
+				if err := db.R.QueryRow(`SELECT ats FROM stock_levels WHERE variant_id = $1`, m.variant).Scan(&level); err != nil || level != ats {
+					rt.Fatalf("after %s: stock_levels.ats %d (%v), ATS on read %d", step, level, err, ats)
+				}
 			}
 
 			rt.Repeat(map[string]func(*rapid.T){
@@ -137,6 +142,22 @@ func TestStockProperties(t *testing.T) {
 						rt.Fatal(err)
 					}
 					check("pause")
+				},
+				"deactivate offer": func(rt *rapid.T) {
+					o := pickOffer()
+					if _, err := db.W.Exec(`UPDATE supplier_offers SET status = 'inactive' WHERE id = $1`, o.id); err != nil {
+						rt.Fatal(err)
+					}
+					o.paused = true
+					check("deactivate offer")
+					if _, err := db.W.Exec(`UPDATE supplier_offers SET status = 'active' WHERE id = $1`, o.id); err != nil {
+						rt.Fatal(err)
+					}
+					o.paused = false
+					if _, err := db.W.Exec(`UPDATE suppliers SET status = 'active' WHERE id = $1`, o.supplier); err != nil {
+						rt.Fatal(err)
+					}
+					check("reactivate offer")
 				},
 				"reserve": func(rt *rapid.T) {
 					q := rapid.IntRange(1, 12).Draw(rt, "qty")

@@ -64,7 +64,81 @@ CREATE TABLE stock_adjustments (
 CREATE INDEX stock_adjustments_offer_id ON stock_adjustments (offer_id, id);
 CREATE INDEX stock_adjustments_variant_id ON stock_adjustments (variant_id, id);
 
+
+-- ATS per variant, kept in step with stock_positions, offers and suppliers by
+-- the triggers below, in the same transaction as each change. It exists for
+-- the low-stock filter: "ATS <= threshold" on a 100k-SKU catalog must not sum
+-- every SKU's offers on each page (see inventory.List and its benchmark).
+-- Triggers rather than Go code, because two of the events that change ATS
+-- (an offer deactivated, a supplier paused) are written by the catalog, which
+-- does not call into inventory.
+CREATE TABLE stock_levels (
+    variant_id BIGINT PRIMARY KEY REFERENCES variants (id) ON DELETE CASCADE,
+    ats INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX stock_levels_ats ON stock_levels (ats, variant_id);
+INSERT INTO stock_levels (variant_id, ats) SELECT id, 0 FROM variants;
+
+-- +goose StatementBegin
+CREATE TRIGGER variants_stock_level AFTER INSERT ON variants BEGIN
+    INSERT INTO stock_levels (variant_id, ats) VALUES (NEW.id, 0);
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER stock_positions_level_ins AFTER INSERT ON stock_positions BEGIN
+    UPDATE stock_levels SET ats = COALESCE((SELECT SUM(sp.available) FROM supplier_offers o
+        JOIN suppliers su ON su.id = o.supplier_id JOIN stock_positions sp ON sp.offer_id = o.id
+        WHERE o.variant_id = stock_levels.variant_id AND o.status = 'active' AND su.status = 'active'), 0)
+        WHERE variant_id = (SELECT variant_id FROM supplier_offers WHERE id = NEW.offer_id);
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER stock_positions_level_upd AFTER UPDATE OF reported, buffer, reserved ON stock_positions BEGIN
+    UPDATE stock_levels SET ats = COALESCE((SELECT SUM(sp.available) FROM supplier_offers o
+        JOIN suppliers su ON su.id = o.supplier_id JOIN stock_positions sp ON sp.offer_id = o.id
+        WHERE o.variant_id = stock_levels.variant_id AND o.status = 'active' AND su.status = 'active'), 0)
+        WHERE variant_id = (SELECT variant_id FROM supplier_offers WHERE id = NEW.offer_id);
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER stock_positions_level_del AFTER DELETE ON stock_positions BEGIN
+    UPDATE stock_levels SET ats = COALESCE((SELECT SUM(sp.available) FROM supplier_offers o
+        JOIN suppliers su ON su.id = o.supplier_id JOIN stock_positions sp ON sp.offer_id = o.id
+        WHERE o.variant_id = stock_levels.variant_id AND o.status = 'active' AND su.status = 'active'), 0)
+        WHERE variant_id = (SELECT variant_id FROM supplier_offers WHERE id = OLD.offer_id);
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER supplier_offers_level_upd AFTER UPDATE OF status, variant_id ON supplier_offers BEGIN
+    UPDATE stock_levels SET ats = COALESCE((SELECT SUM(sp.available) FROM supplier_offers o
+        JOIN suppliers su ON su.id = o.supplier_id JOIN stock_positions sp ON sp.offer_id = o.id
+        WHERE o.variant_id = stock_levels.variant_id AND o.status = 'active' AND su.status = 'active'), 0)
+        WHERE variant_id IN (NEW.variant_id, OLD.variant_id);
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER supplier_offers_level_del AFTER DELETE ON supplier_offers BEGIN
+    UPDATE stock_levels SET ats = COALESCE((SELECT SUM(sp.available) FROM supplier_offers o
+        JOIN suppliers su ON su.id = o.supplier_id JOIN stock_positions sp ON sp.offer_id = o.id
+        WHERE o.variant_id = stock_levels.variant_id AND o.status = 'active' AND su.status = 'active'), 0)
+        WHERE variant_id = OLD.variant_id;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER suppliers_level_upd AFTER UPDATE OF status ON suppliers WHEN OLD.status <> NEW.status BEGIN
+    UPDATE stock_levels SET ats = COALESCE((SELECT SUM(sp.available) FROM supplier_offers o
+        JOIN suppliers su ON su.id = o.supplier_id JOIN stock_positions sp ON sp.offer_id = o.id
+        WHERE o.variant_id = stock_levels.variant_id AND o.status = 'active' AND su.status = 'active'), 0)
+        WHERE variant_id IN (SELECT variant_id FROM supplier_offers WHERE supplier_id = NEW.id);
+END;
+-- +goose StatementEnd
+
 -- +goose Down
+DROP TRIGGER IF EXISTS suppliers_level_upd;
+DROP TRIGGER IF EXISTS supplier_offers_level_del;
+DROP TRIGGER IF EXISTS supplier_offers_level_upd;
+DROP TRIGGER IF EXISTS variants_stock_level;
+DROP TABLE stock_levels;
 DROP TABLE stock_adjustments;
 DROP TABLE stock_reservations;
 DROP TABLE variant_stock_buffers;
