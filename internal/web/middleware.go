@@ -139,8 +139,13 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		defer func() {
 			status := finalStatus(sw, returned)
 			level := slog.LevelInfo
-			if status >= 500 {
+			switch {
+			case status >= 500:
 				level = slog.LevelError
+			case status < 400 && isProbe(r.URL.Path):
+				// Load balancers and Prometheus call these every few
+				// seconds; at info level they would drown the real traffic.
+				level = slog.LevelDebug
 			}
 			s.log.LogAttrs(r.Context(), level, "request",
 				slog.String("method", r.Method),
@@ -153,6 +158,10 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		next.ServeHTTP(sw, r)
 		returned = true
 	})
+}
+
+func isProbe(path string) bool {
+	return path == "/healthz" || path == "/readyz" || path == "/metrics"
 }
 
 // requestIDHandler adds the request id from the record's context to every

@@ -1,12 +1,15 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/orderly-oms/orderly/internal/store"
@@ -196,4 +199,59 @@ func BenchmarkMiddleware(b *testing.B) {
 	b.Run("bare", func(b *testing.B) { run(b, ok, http.MethodGet, false) })
 	b.Run("chain", func(b *testing.B) { run(b, s.Handler(), http.MethodGet, false) })
 	b.Run("chain-post-idempotency-key", func(b *testing.B) { run(b, s.Handler(), http.MethodPost, true) })
+}
+
+// syncBuffer is a log destination safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) lines() []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(s.b.String()), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func TestRequestLog(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, store.SQLite)
+	var buf syncBuffer
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	_, ts := newTestServer(t, db, Config{Logger: logger}, &thingsHandler{})
+
+	get(t, ts.URL+"/healthz") // a probe: logged at debug only
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+APIPrefix+"/things", strings.NewReader("{}"))
+	req.Header.Set("X-Request-Id", "req-42")
+	do(t, req)
+
+	var requests []map[string]any
+	for _, l := range buf.lines() {
+		if l["msg"] == "request" {
+			requests = append(requests, l)
+		}
+	}
+	if len(requests) != 1 {
+		t.Fatalf("logged %d request lines at info, want 1 (the probe at debug): %v", len(requests), requests)
+	}
+	got := requests[0]
+	want := map[string]any{"method": "POST", "path": APIPrefix + "/things", "status": float64(201), "request_id": "req-42", "level": "INFO"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("request log %s = %v, want %v (line %v)", k, got[k], v, got)
+		}
+	}
 }
