@@ -48,7 +48,6 @@ type Config struct {
 // Queue is the job queue of one Orderly process: it enqueues jobs and, once
 // started, works them and schedules the periodic ones.
 type Queue struct {
-	db     *store.DB
 	log    *slog.Logger
 	client *river.Client[*sql.Tx]
 }
@@ -99,7 +98,7 @@ func New(db *store.DB, cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create job queue: %w", err)
 	}
-	return &Queue{db: db, log: cfg.Logger, client: client}, nil
+	return &Queue{log: cfg.Logger, client: client}, nil
 }
 
 // driver returns River's driver for db's engine. Both work over *sql.Tx, so
