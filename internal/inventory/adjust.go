@@ -118,6 +118,19 @@ func rulesOf(ctx context.Context, tx *sql.Tx, supplierID, variantID int64) (sup,
 // (the time of the supplier's report; zero means now). actor is who passed it
 // on (a person, a token, or a feed job).
 func (s *Service) Report(ctx context.Context, offerID int64, quantity int, at time.Time, actor string) (Adjustment, error) {
+	var a Adjustment
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		a, err = s.ReportTx(ctx, tx, offerID, quantity, at, actor)
+		return err
+	})
+	return a, err
+}
+
+// ReportTx is Report inside the caller's transaction, for work that must
+// commit together with the new figure (a feed import, filling backorders
+// when stock rises).
+func (s *Service) ReportTx(ctx context.Context, tx *sql.Tx, offerID int64, quantity int, at time.Time, actor string) (Adjustment, error) {
 	if err := checkQuantity("quantity", quantity); err != nil {
 		return Adjustment{}, err
 	}
@@ -127,16 +140,10 @@ func (s *Service) Report(ctx context.Context, offerID int64, quantity int, at ti
 	if at.After(s.clock().Add(time.Hour)) {
 		return Adjustment{}, apperr.InvalidField("reported_at", "must not be in the future, got %s", at.UTC().Format(time.RFC3339))
 	}
-	var a Adjustment
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		a, err = s.changeReported(ctx, tx, change{
-			offerID: offerID, kind: KindReport, reason: "reported by supplier", actor: actor, reportedAt: at,
-			apply: func(int) (int, error) { return quantity, nil },
-		})
-		return err
+	return s.changeReported(ctx, tx, change{
+		offerID: offerID, kind: KindReport, reason: "reported by supplier", actor: actor, reportedAt: at,
+		apply: func(int) (int, error) { return quantity, nil },
 	})
-	return a, err
 }
 
 // AdjustInput is a manual stock adjustment of one offer: either set the
@@ -152,6 +159,17 @@ type AdjustInput struct {
 // Adjust applies a manual adjustment made by actor. The result can never be
 // negative; the reason is required (3–500 characters).
 func (s *Service) Adjust(ctx context.Context, in AdjustInput, actor string) (Adjustment, error) {
+	var a Adjustment
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		a, err = s.AdjustTx(ctx, tx, in, actor)
+		return err
+	})
+	return a, err
+}
+
+// AdjustTx is Adjust inside the caller's transaction.
+func (s *Service) AdjustTx(ctx context.Context, tx *sql.Tx, in AdjustInput, actor string) (Adjustment, error) {
 	var f apperr.Fields
 	reason := strings.TrimSpace(in.Reason)
 	if n := utf8.RuneCountInString(reason); n < 3 || n > 500 {
@@ -198,12 +216,7 @@ func (s *Service) Adjust(ctx context.Context, in AdjustInput, actor string) (Adj
 	if err := f.Err(); err != nil {
 		return Adjustment{}, err
 	}
-	var a Adjustment
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		a, err = s.changeReported(ctx, tx, change{offerID: in.OfferID, kind: in.Mode, reason: reason, actor: actor, apply: apply})
-		return err
-	})
+	a, err := s.changeReported(ctx, tx, change{offerID: in.OfferID, kind: in.Mode, reason: reason, actor: actor, apply: apply})
 	if apperr.Is(err, apperr.NotFound) {
 		// The offer is named in the input, so an unknown one is a bad field.
 		return a, apperr.InvalidField("offer_id", "supplier offer %d not found", in.OfferID)

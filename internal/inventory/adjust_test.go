@@ -2,6 +2,7 @@ package inventory_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strings"
 	"testing"
@@ -67,6 +68,24 @@ func TestAdjust(t *testing.T) {
 		}
 		if _, err := f.svc.Report(ctx, o, -1, time.Time{}, "x"); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("negative report: err = %v, want invalid", err)
+		}
+
+		// Inside a caller's transaction, the adjustment rolls back with it.
+		rollback := errors.New("caller gives up")
+		err = db.InTx(ctx, func(tx *sql.Tx) error {
+			if _, err := f.svc.AdjustTx(ctx, tx, inventory.AdjustInput{OfferID: o, Mode: "add", Delta: intp(7), Reason: "found a box"}, "staff:1 ana"); err != nil {
+				return err
+			}
+			if _, err := f.svc.ReportTx(ctx, tx, o, 12, time.Time{}, "feed"); err != nil {
+				return err
+			}
+			return rollback
+		})
+		if !errors.Is(err, rollback) {
+			t.Fatalf("InTx = %v, want the caller's error", err)
+		}
+		if rep, _, _ := f.position(o); rep != 0 {
+			t.Errorf("reported after rolled-back adjustments = %d, want 0", rep)
 		}
 
 		// Newest first, with keyset paging.
