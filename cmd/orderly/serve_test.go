@@ -224,7 +224,31 @@ func TestTwoInstancesOnOnePostgres(t *testing.T) {
 		t.Fatalf("%d migrations were applied more than once", dups)
 	}
 
-	// Both serve the API from the one database: a POST with an
+	// Both serve the API from the one database: a token created by the CLI
+	// on that database authenticates on both instances.
+	out, err := exec.Command(bin, "token", "create", "--role", "read_only", "--name", "two-instances", "--db", dsn, "--log-format", "json").Output()
+	if err != nil {
+		t.Fatalf("orderly token create: %v", err)
+	}
+	token := strings.TrimSpace(string(out))
+	for i, u := range urls {
+		req, _ := http.NewRequest(http.MethodGet, u+"/api/v1/products", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		var page struct {
+			Items []any `json:"items"`
+		}
+		if res.StatusCode != http.StatusOK || json.Unmarshal(b, &page) != nil || page.Items == nil {
+			t.Fatalf("instance %d GET /api/v1/products with the CLI's token = %d %s", i, res.StatusCode, b)
+		}
+	}
+
+	// A POST with an
 	// Idempotency-Key answered by the first instance is replayed by the second.
 	var first string
 	for i, u := range urls {
