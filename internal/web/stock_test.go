@@ -116,6 +116,7 @@ func TestStockAPI(t *testing.T) {
 			{"unknown SKU adjustments", "GET", "/stock/adjustments?sku=NOPE-1", "", 404, "not_found", "", "NOPE-1"},
 			{"bad threshold", "GET", "/stock?low_stock=true&threshold=-3", "", 422, "invalid", "query.threshold", ""},
 			{"bad cursor", "GET", "/stock?after=zzz", "", 422, "invalid", "query.after", ""},
+			{"delete an offer with stock history", "DELETE", "/offers/" + offerL, "", 409, "conflict", "", "inactive"},
 		})
 	})
 }

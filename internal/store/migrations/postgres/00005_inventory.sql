@@ -8,7 +8,7 @@
 -- same transaction as every change of the reported quantity or of a buffer
 -- rule, so a reservation is one conditional UPDATE on this row alone.
 CREATE TABLE stock_positions (
-    offer_id BIGINT PRIMARY KEY REFERENCES supplier_offers (id) ON DELETE CASCADE,
+    offer_id BIGINT PRIMARY KEY REFERENCES supplier_offers (id), -- no cascade: an offer with stock history is deactivated, not deleted
     reported INTEGER NOT NULL DEFAULT 0 CHECK (reported >= 0),
     reported_at TIMESTAMPTZ,               -- when the supplier last reported; NULL if never
     buffer INTEGER NOT NULL DEFAULT 0 CHECK (buffer >= 0),
@@ -51,7 +51,7 @@ CREATE INDEX stock_reservations_offer_id ON stock_reservations (offer_id);
 -- adjustments, with who made it and why.
 CREATE TABLE stock_adjustments (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    offer_id BIGINT NOT NULL REFERENCES supplier_offers (id) ON DELETE CASCADE,
+    offer_id BIGINT NOT NULL REFERENCES supplier_offers (id),
     variant_id BIGINT NOT NULL REFERENCES variants (id),
     kind TEXT NOT NULL CHECK (kind IN ('report', 'set', 'add', 'consume')),
     before_qty INTEGER NOT NULL,
