@@ -25,6 +25,18 @@ type loginForm struct {
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	next := localPath(r.URL.Query().Get("next"))
+	if isHTMX(r) {
+		// An htmx request (search, "Load more") whose session ended was
+		// redirected here: swapping the login form into a table would be
+		// useless, so ask htmx to load the login page in full, returning to
+		// the page the user was on.
+		if cur, err := url.Parse(r.Header.Get("HX-Current-URL")); err == nil && cur.Host == r.Host {
+			next = localPath(cur.RequestURI())
+		}
+		w.Header().Set("HX-Redirect", "/login?next="+url.QueryEscape(next))
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	if auth.FromContext(r.Context()) != nil {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return

@@ -462,3 +462,31 @@ func TestConsoleHomeCounts(t *testing.T) {
 		`<span class="count">0</span>
     <strong>API tokens</strong>`)
 }
+
+// TestConsoleHTMXAfterSessionEnds checks that an htmx request from a page
+// whose session has ended sends the browser to the login page in full
+// (HX-Redirect), instead of swapping the login form into a table.
+func TestConsoleHTMXAfterSessionEnds(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, store.SQLite)
+	_, base := newConsoleServer(t, db)
+	c := newConsoleClient(t, base)
+	req, _ := http.NewRequest(http.MethodGet, base+"/console/stock?q=mug", nil)
+	req.Header.Set("HX-Request", "true")
+	r := c.do(req)
+	wantStatus(t, r, http.StatusSeeOther)
+	loc := r.header.Get("Location")
+
+	// The browser follows the redirect, keeping htmx's headers.
+	req, _ = http.NewRequest(http.MethodGet, base+loc, nil)
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set("HX-Current-URL", base+"/console/stock?q=mu")
+	r = c.do(req)
+	wantStatus(t, r, http.StatusNoContent)
+	if got, want := r.header.Get("HX-Redirect"), "/login?next="+url.QueryEscape("/console/stock?q=mu"); got != want {
+		t.Fatalf("HX-Redirect %q, want %q", got, want)
+	}
+	if r.body != "" {
+		t.Fatalf("body %q, want none", r.body)
+	}
+}
