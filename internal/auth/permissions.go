@@ -44,6 +44,10 @@ const (
 	UsersWrite     Permission = "users:write" // create users, change roles, reset passwords
 	TokensWrite    Permission = "tokens:write"
 	AuditRead      Permission = "audit:read"
+	OrdersRead     Permission = "orders:read"
+	OrdersWrite    Permission = "orders:write"  // cancel, edit, hold and release orders; place orders by API
+	OrdersImport   Permission = "orders:import" // bulk CSV import of orders
+	CustomersRead  Permission = "customers:read"
 	// SupplierPortal is the supplier console and API: a supplier user sees only
 	// its own supplier's data; the scoping is enforced by the handlers.
 	SupplierPortal Permission = "supplier:portal"
@@ -62,13 +66,17 @@ var table = map[Permission][]Role{
 	UsersWrite:     {Owner, Admin},
 	TokensWrite:    {Owner, Admin},
 	AuditRead:      {Owner, Admin},
+	OrdersRead:     {Owner, Admin, Operations, Support, Finance, ReadOnly},
+	OrdersWrite:    {Owner, Admin, Operations, Support},
+	OrdersImport:   {Owner, Admin, Operations},
+	CustomersRead:  {Owner, Admin, Operations, Support, Finance},
 	SupplierPortal: {Supplier},
 }
 
 // Permissions lists every permission that roles can hold, in table order.
 func Permissions() []Permission {
 	return []Permission{CatalogRead, CatalogWrite, SuppliersRead, SuppliersWrite, StockRead, StockWrite,
-		UsersRead, UsersWrite, TokensWrite, AuditRead, SupplierPortal}
+		UsersRead, UsersWrite, TokensWrite, AuditRead, OrdersRead, OrdersWrite, OrdersImport, CustomersRead, SupplierPortal}
 }
 
 // RolesWith returns the roles that hold p.
