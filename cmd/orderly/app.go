@@ -10,11 +10,14 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
+	"github.com/riverqueue/river"
 
 	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/catalog"
+	"github.com/orderly-oms/orderly/internal/customers"
 	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/jobs"
+	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/suppliers"
 )
@@ -35,6 +38,11 @@ type app struct {
 	suppliers *suppliers.Service
 	// inventory owns stock positions, buffers, reservations and ATS.
 	inventory *inventory.Service
+	// customers and orders own customers and the order lifecycle; events
+	// holds the subscribers of order events (notifications, routing).
+	customers *customers.Service
+	orders    *orders.Service
+	events    *orders.Subscribers
 }
 
 func newLogger(s settings, w io.Writer) (*slog.Logger, error) {
@@ -76,8 +84,15 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 			return nil, err
 		}
 	}
-	a := &app{log: log, db: db, now: time.Now}
-	a.jobs, err = jobs.New(db, jobs.Config{Logger: log, Now: a.now, MaxWorkers: s.JobWorkers, PruneEvery: s.PruneEvery})
+	a := &app{log: log, db: db, now: time.Now, events: &orders.Subscribers{}}
+	// The order workers need the order service, which needs the queue: they
+	// are registered first and bound to the service once it exists.
+	workers := river.NewWorkers()
+	release := &orders.PreorderReleaseWorker{}
+	river.AddWorker(workers, &orders.EventWorker{Subscribers: a.events})
+	river.AddWorker(workers, release)
+	a.jobs, err = jobs.New(db, jobs.Config{Logger: log, Now: a.now, MaxWorkers: s.JobWorkers, PruneEvery: s.PruneEvery,
+		Workers: workers, PeriodicJobs: []*river.PeriodicJob{orders.PreorderReleaseJob(time.Minute)}})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -86,6 +101,14 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	a.catalog = catalog.NewService(db, a.now)
 	a.suppliers = suppliers.NewService(db, a.now)
 	a.inventory = inventory.New(db, a.now, inventory.Options{})
+	a.customers = customers.NewService(db, a.now)
+	a.orders, err = orders.New(db, a.inventory, a.customers, a.jobs, a.now,
+		orders.Options{ShortOrders: orders.ShortPolicy(s.ShortOrders), Logger: log})
+	if err != nil {
+		db.Close()
+		return nil, usageError{err.Error()}
+	}
+	release.Orders = a.orders
 	return a, nil
 }
 

@@ -17,6 +17,8 @@ type settings struct {
 	LogFormat         string
 	LogLevel          string
 	DBMaxConns        int
+	// ShortOrders is the store policy for orders that cannot be met: refuse or hold.
+	ShortOrders string
 	// Job queue settings; only serve binds them, other commands only enqueue.
 	JobWorkers int
 	PruneEvery time.Duration
@@ -91,6 +93,7 @@ func bindCommon(fs *flag.FlagSet, s *settings) {
 	fs.StringVar(&s.SQLiteSynchronous, "sqlite-synchronous", envDefault("ORDERLY_SQLITE_SYNCHRONOUS", "NORMAL"), "SQLite synchronous pragma: NORMAL or FULL (ORDERLY_SQLITE_SYNCHRONOUS)")
 	fs.StringVar(&s.LogFormat, "log-format", envDefault("ORDERLY_LOG_FORMAT", "auto"), "log format: text, json, or auto (text on a terminal) (ORDERLY_LOG_FORMAT)")
 	fs.StringVar(&s.LogLevel, "log-level", envDefault("ORDERLY_LOG_LEVEL", "info"), "log level: debug, info, warn, error (ORDERLY_LOG_LEVEL)")
+	fs.StringVar(&s.ShortOrders, "short-orders", envDefault("ORDERLY_SHORT_ORDERS", "refuse"), "orders with a line that can be neither reserved, backordered nor pre-ordered: refuse (409) or hold (accepted on hold, reason stock) (ORDERLY_SHORT_ORDERS)")
 	fs.IntVar(&s.DBMaxConns, "db-max-conns", envInt("ORDERLY_DB_MAX_CONNS", 20), "PostgreSQL connection pool size per instance; SQLite always writes through one connection (ORDERLY_DB_MAX_CONNS)")
 }
 

@@ -97,6 +97,11 @@ func (s *Service) changeReported(ctx context.Context, tx *sql.Tx, c change) (Adj
 	if err != nil {
 		return a, fmt.Errorf("record adjustment of offer %d: %w", c.offerID, err)
 	}
+	if a.Delta > 0 && c.kind != KindConsume && s.restock != nil {
+		if err := s.restock(ctx, tx, a.VariantID, a.Delta); err != nil {
+			return a, fmt.Errorf("fill backorders of %s: %w", a.SKU, err)
+		}
+	}
 	return a, nil
 }
 

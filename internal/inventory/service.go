@@ -43,7 +43,18 @@ type Service struct {
 	db       *store.DB
 	now      func() time.Time
 	lowStock int
+	restock  RestockFunc
 }
+
+// RestockFunc is called inside the transaction of every change that raises a
+// supplier's reported quantity of a variant (a report or a manual adjustment),
+// with the increase, so waiting backorders are filled in the same
+// transaction. The orders service registers it; inventory cannot import
+// orders.
+type RestockFunc func(ctx context.Context, tx *sql.Tx, variantID int64, increase int) error
+
+// OnRestock registers fn as the restock hook. Call it once, before serving.
+func (s *Service) OnRestock(fn RestockFunc) { s.restock = fn }
 
 // New returns a stock service on db. now is the clock (time.Now in
 // production, a fixed clock in tests).

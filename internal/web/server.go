@@ -16,7 +16,9 @@ import (
 
 	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/catalog"
+	"github.com/orderly-oms/orderly/internal/customers"
 	"github.com/orderly-oms/orderly/internal/inventory"
+	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/suppliers"
 )
@@ -44,6 +46,13 @@ type Config struct {
 	// Inventory serves stock, buffers and available-to-sell. If nil, New
 	// makes one on DB with the default options.
 	Inventory *inventory.Service
+	// Customers and Orders serve customers and orders. If nil, New makes
+	// them on DB (orders with default options and an insert-only queue).
+	Customers *customers.Service
+	Orders    *orders.Service
+	// ShopifyWebhookSecret is the key Shopify signs webhooks with
+	// (X-Shopify-Hmac-Sha256). Empty: Shopify webhooks get 503.
+	ShopifyWebhookSecret string
 }
 
 // Route is one entry of the server's route table: every API operation and
@@ -80,6 +89,18 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.Inventory == nil {
+		cfg.Inventory = inventory.New(cfg.DB, cfg.Now, inventory.Options{})
+	}
+	if cfg.Customers == nil {
+		cfg.Customers = customers.NewService(cfg.DB, cfg.Now)
+	}
+	if cfg.Orders == nil {
+		var err error
+		if cfg.Orders, err = orders.New(cfg.DB, cfg.Inventory, cfg.Customers, nil, cfg.Now, orders.Options{Logger: cfg.Logger}); err != nil {
+			return nil, err
+		}
 	}
 	s := &Server{cfg: cfg, log: withRequestIDs(cfg.Logger), now: cfg.Now, mux: http.NewServeMux()}
 
@@ -121,6 +142,7 @@ func (s *Server) registerRoutes() {
 	s.registerSuppliers()
 	s.registerStock()
 	s.registerConsole()
+	s.registerShopifyWebhooks()
 }
 
 // operation registers one API operation that requires perm. Service errors are
