@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +29,12 @@ const DefaultChannel = "csv"
 // file whose every row carries the same order_ref cannot make the reader hold
 // it all in memory.
 const maxLinesPerOrder = orders.MaxLines
+
+// channelPattern is what orders.PlaceInput.Channel accepts.
+var channelPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
+
+// paymentStatuses are the values payment_status may take (blank is paid).
+var paymentStatuses = []string{"paid", "authorized", "pending", "partially_paid", "refunded", "partially_refunded", "voided"}
 
 // maxHeaderBytes bounds the header line used to detect the delimiter.
 const maxHeaderBytes = 64 << 10
@@ -614,9 +621,15 @@ func (g *group) finish(delim rune, channel string) *Order {
 	in.ShippingAddress = customers.Address{
 		Name: g.vals[colShipName], Company: g.vals[colShipCompany], Line1: g.vals[colShipLine1], Line2: g.vals[colShipLine2],
 		City: g.vals[colShipCity], Region: g.vals[colShipRegion], PostalCode: g.vals[colShipPostalCode],
-		Country: strings.ToUpper(g.vals[colShipCountry]), Phone: g.vals[colShipPhone],
+		Country: g.vals[colShipCountry], Phone: g.vals[colShipPhone],
+	}
+	if in.Channel != "" && !channelPattern.MatchString(in.Channel) {
+		g.problem(at(colChannel), colChannel, "must be 1 to 40 lower-case letters, digits, - or _, got %s", quoteShort(in.Channel))
 	}
 	in.Payment.Status = strings.ToLower(g.vals[colPaymentStatus])
+	if st := in.Payment.Status; st != "" && !slices.Contains(paymentStatuses, st) {
+		g.problem(at(colPaymentStatus), colPaymentStatus, "must be one of %s, got %s", strings.Join(paymentStatuses, ", "), quoteShort(g.vals[colPaymentStatus]))
+	}
 	in.Note = g.vals[colNote]
 	if v := g.vals[colTaxesIncluded]; v != "" {
 		b, err := parseBool(v)
@@ -649,8 +662,11 @@ func (g *group) finish(delim rune, channel string) *Order {
 			return money.Money{Amount: 0, Currency: cur}
 		}
 		m, err := parseMoney(s, cur, delim)
-		if err != nil {
+		switch {
+		case err != nil:
 			g.problem(line, c, "%v", err)
+		case m.Amount < 0:
+			g.problem(line, c, "must not be negative, got %s", quoteShort(s))
 		}
 		return m
 	}
@@ -668,6 +684,10 @@ func (g *group) finish(delim rune, channel string) *Order {
 		}
 		l.Discount = amount(lr.line, colLineDiscount, lr.discount)
 		l.Tax = amount(lr.line, colLineTax, lr.tax)
+		if l.UnitPrice != nil && lr.quantity > 0 && l.UnitPrice.Amount >= 0 && l.UnitPrice.Amount <= money.MaxAmount/int64(lr.quantity) &&
+			l.Discount.Amount > l.UnitPrice.Amount*int64(lr.quantity) {
+			g.problem(lr.line, colLineDiscount, "%s is more than the line's value (%d × %s)", l.Discount.Decimal(), lr.quantity, l.UnitPrice.Decimal())
+		}
 		in.Lines[i] = l
 	}
 	o.Problems = sortProblems(g.problems)

@@ -161,6 +161,10 @@ func TestRowProblems(t *testing.T) {
 			map[string][]string{
 				"A": {`line 2, column currency: is blank; give the order's ISO 4217 currency code (EUR, USD, BRL, ...)`},
 				"B": {`line 3, column currency: "EURO" is not a currency Orderly knows (use an ISO 4217 code such as EUR, USD, BRL)`}}},
+		{"negative amounts", "A,a@x.io,EUR,MUG-1,1,-1.00,-0.01,,,,\n",
+			map[string][]string{"A": {
+				`line 2, column unit_price: must not be negative, got "-1.00"`,
+				`line 2, column shipping: must not be negative, got "-0.01"`}}},
 		{"email", "A,,EUR,MUG-1,1,,,,,,\n",
 			map[string][]string{"A": {`line 2, column email: is blank; each order needs the customer's email`}}},
 		{"bool and time", "A,a@x.io,EUR,MUG-1,1,,,maybe,yesterday,,\n",
@@ -194,6 +198,23 @@ func TestRowProblems(t *testing.T) {
 				t.Fatalf("problems (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+func TestOrderRules(t *testing.T) {
+	got := readAll(t, "order_ref,email,currency,sku,quantity,unit_price,line_discount,payment_status,channel\n"+
+		"A,a@x.io,EUR,MUG-1,2,5.00,10.01,later,Shop Name\n"+
+		"B,b@x.io,EUR,MUG-1,2,5.00,10.00,Partially_Paid,shop-2\n")
+	want := map[string][]string{"A": {
+		`line 2, column channel: must be 1 to 40 lower-case letters, digits, - or _, got "shop name"`,
+		`line 2, column line_discount: 10.01 is more than the line's value (2 × 5.00)`,
+		`line 2, column payment_status: must be one of paid, authorized, pending, partially_paid, refunded, partially_refunded, voided, got "later"`,
+	}}
+	if d := cmp.Diff(want, problems(got)); d != "" {
+		t.Fatalf("problems (-want +got):\n%s", d)
+	}
+	if in := got[1].Input; in.Payment.Status != "partially_paid" || in.Channel != "shop-2" {
+		t.Fatalf("B: %+v", in)
 	}
 }
 
