@@ -107,7 +107,7 @@ func (s *Service) lockBufferRules(ctx context.Context, tx *sql.Tx) error {
 // offers matching cond (on alias o, with one argument), locking them in offer
 // id order.
 func (s *Service) recomputeBuffers(ctx context.Context, tx *sql.Tx, cond string, arg any) error {
-	rows, err := tx.QueryContext(ctx, `SELECT sp.offer_id, sp.reported, sp.buffer,
+	rows, err := tx.QueryContext(ctx, `SELECT sp.offer_id, o.variant_id, sp.reported, sp.buffer,
 		COALESCE(sb.units, 0), COALESCE(sb.percent_bp, 0), COALESCE(vb.units, 0), COALESCE(vb.percent_bp, 0)
 		FROM stock_positions sp
 		JOIN supplier_offers o ON o.id = sp.offer_id
@@ -118,20 +118,20 @@ func (s *Service) recomputeBuffers(ctx context.Context, tx *sql.Tx, cond string,
 		return fmt.Errorf("recompute buffers: %w", err)
 	}
 	type upd struct {
-		offerID int64
-		buffer  int
+		offerID, variantID int64
+		buffer, old        int
 	}
 	var changed []upd
 	for rows.Next() {
-		var id int64
+		var id, variant int64
 		var reported, old int
 		var sup, vb Buffer
-		if err := rows.Scan(&id, &reported, &old, &sup.Units, &sup.Percent, &vb.Units, &vb.Percent); err != nil {
+		if err := rows.Scan(&id, &variant, &reported, &old, &sup.Units, &sup.Percent, &vb.Units, &vb.Percent); err != nil {
 			rows.Close()
 			return fmt.Errorf("recompute buffers: %w", err)
 		}
 		if b, _ := EffectiveBuffer(reported, sup, vb); b != old {
-			changed = append(changed, upd{id, b})
+			changed = append(changed, upd{id, variant, b, old})
 		}
 	}
 	rows.Close()
@@ -142,6 +142,15 @@ func (s *Service) recomputeBuffers(ctx context.Context, tx *sql.Tx, cond string,
 	for _, u := range changed {
 		if _, err := tx.ExecContext(ctx, `UPDATE stock_positions SET buffer = $1, updated_at = $2 WHERE offer_id = $3`, u.buffer, now, u.offerID); err != nil {
 			return fmt.Errorf("recompute buffer of offer %d: %w", u.offerID, err)
+		}
+	}
+	// A smaller buffer makes units sellable: they go first to lines waiting
+	// for the variant, like a restock.
+	for _, u := range changed {
+		if u.buffer < u.old && s.restock != nil {
+			if err := s.restock(ctx, tx, u.variantID, u.old-u.buffer); err != nil {
+				return fmt.Errorf("fill backorders after a buffer change: %w", err)
+			}
 		}
 	}
 	return nil

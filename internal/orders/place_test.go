@@ -386,3 +386,29 @@ func TestLastUnitsUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+func TestSmallerBufferFillsWaitingLines(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := orderstest.New(t, db, orders.Options{})
+		s := f.AddSKU("MUG-1", 0)
+		if err := f.Inventory.SetSKUBuffer(ctx, "MUG-1", inventory.Buffer{Units: 4}); err != nil {
+			t.Fatal(err)
+		}
+		f.Report(s, 4) // all held back by the buffer
+		f.Policy(s, inventory.PolicyInput{BackorderLimit: 10})
+		o := place(t, f, orderstest.Input("a@example.com", "MUG-1", 3))
+		if o.Lines[0].Backordered != 3 {
+			t.Fatalf("line %+v, want 3 backordered", o.Lines[0])
+		}
+		if err := f.Inventory.SetSKUBuffer(ctx, "MUG-1", inventory.Buffer{Units: 2}); err != nil {
+			t.Fatal(err)
+		}
+		o, _ = f.Orders.Get(ctx, o.Number)
+		if o.Lines[0].Reserved != 2 || o.Lines[0].Backordered != 1 {
+			t.Errorf("after the buffer fell by 2: %+v", o.Lines[0])
+		}
+		if f.ATS(s) != 0 {
+			t.Errorf("ATS %d, want 0", f.ATS(s))
+		}
+	})
+}
