@@ -6,6 +6,7 @@ CREATE TABLE customers (
     email TEXT NOT NULL,
     email_key TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL DEFAULT '',
+    name_key TEXT NOT NULL DEFAULT '',  -- name lower-cased in Go, for case-insensitive search on both engines
     phone TEXT NOT NULL DEFAULT '',
     locale TEXT NOT NULL DEFAULT 'en',   -- en, pt-BR or it: the language of customer-facing text
     orders_count INTEGER NOT NULL DEFAULT 0,
