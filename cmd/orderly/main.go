@@ -50,6 +50,7 @@ commands:
   serve     run the HTTP server (add --demo to load the demo store into an empty database)
   migrate   bring the database schema up to date
   token     manage API tokens (token create --role ROLE --name NAME)
+  bench     measure order intake (bench intake [--db DSN] [--orders N] [--concurrency 1,8,32] [--json])
   version   print the version
 
 Run "orderly <command> -h" for the flags of a command. Every flag can also be
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "token":
 		return cmdToken(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return cmdBench(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "orderly", version)
 		return nil
