@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -56,7 +57,17 @@ commands:
 Run "orderly <command> -h" for the flags of a command. Every flag can also be
 set with an ORDERLY_* environment variable (see README.md).`
 
+// run runs the command args names. "-h" on a command prints its flags and
+// is not a failure: run returns nil for it, so the exit status is 0.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	err := runCommand(ctx, args, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return usageError{"no command given"}
