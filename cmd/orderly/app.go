@@ -74,6 +74,10 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	if err != nil {
 		return nil, err
 	}
+	invOpts, err := inventoryOptions(s)
+	if err != nil {
+		return nil, err
+	}
 	db, err := store.Open(ctx, s.DB, store.Options{SQLiteSynchronous: s.SQLiteSynchronous, MaxOpenConns: s.DBMaxConns})
 	if err != nil {
 		return nil, err
@@ -100,7 +104,7 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	a.auth = auth.NewService(db, a.now)
 	a.catalog = catalog.NewService(db, a.now)
 	a.suppliers = suppliers.NewService(db, a.now)
-	a.inventory = inventory.New(db, a.now, inventory.Options{})
+	a.inventory = inventory.New(db, a.now, invOpts)
 	a.customers = customers.NewService(db, a.now)
 	a.orders, err = orders.New(db, a.inventory, a.customers, a.jobs, a.now,
 		orders.Options{ShortOrders: orders.ShortPolicy(s.ShortOrders), Logger: log})
@@ -114,4 +118,20 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 
 func (a *app) close() error {
 	return a.db.Close()
+}
+
+// inventoryOptions turns the stock settings into inventory.Options.
+func inventoryOptions(s settings) (inventory.Options, error) {
+	var o inventory.Options
+	if t := s.LowStockThreshold; t != nil {
+		switch {
+		case *t < 0:
+			return o, usageError{fmt.Sprintf("--low-stock-threshold (ORDERLY_LOW_STOCK_THRESHOLD) must be 0 or more, got %d", *t)}
+		case *t == 0:
+			o.LowStockThreshold = -1 // inventory reads 0 as "the default" and a negative value as 0
+		default:
+			o.LowStockThreshold = *t
+		}
+	}
+	return o, nil
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/orderly-oms/orderly/internal/inventory"
 )
 
 // settings are shared by every command that opens the database.
@@ -17,6 +19,9 @@ type settings struct {
 	LogFormat         string
 	LogLevel          string
 	DBMaxConns        int
+	// LowStockThreshold is the default threshold of the low-stock filter;
+	// nil (commands other than serve) leaves the inventory default.
+	LowStockThreshold *int
 	// ShortOrders is the store policy for orders that cannot be met: refuse or hold.
 	ShortOrders string
 	// Job queue settings; only serve binds them, other commands only enqueue.
@@ -126,4 +131,10 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return usageError{fmt.Sprintf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
 	}
 	return nil
+}
+
+// bindStock binds the stock settings (serve).
+func bindStock(fs *flag.FlagSet, s *settings) {
+	s.LowStockThreshold = fs.Int("low-stock-threshold", envInt("ORDERLY_LOW_STOCK_THRESHOLD", inventory.DefaultLowStockThreshold),
+		"a SKU is low on stock when its available-to-sell is at or below this; 0 means only SKUs with none left (ORDERLY_LOW_STOCK_THRESHOLD)")
 }

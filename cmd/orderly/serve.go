@@ -30,6 +30,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	runJobs := fs.Bool("jobs", envBool("ORDERLY_JOBS", true), "work background jobs in this instance; false serves HTTP only (ORDERLY_JOBS)")
 	fs.IntVar(&s.JobWorkers, "job-workers", envInt("ORDERLY_JOB_WORKERS", 10), "jobs worked at once by this instance (ORDERLY_JOB_WORKERS)")
 	fs.DurationVar(&s.PruneEvery, "prune-interval", envDuration("ORDERLY_PRUNE_INTERVAL", time.Hour), "period of the job that deletes expired sessions and idempotency keys (ORDERLY_PRUNE_INTERVAL)")
+	bindStock(fs, &s)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
