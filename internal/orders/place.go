@@ -39,7 +39,7 @@ type Placed struct {
 
 // Refusal names a line that cannot be met, and why.
 type Refusal struct {
-	Line      int    `json:"line"` // index in the input, from 0
+	Line      int    `json:"line"` // index in the input, from 0; for an edit, the line's position
 	SKU       string `json:"sku"`
 	Wanted    int    `json:"wanted"`
 	Available int    `json:"available"`
@@ -558,55 +558,82 @@ func (s *Service) decide(ctx context.Context, tx *sql.Tx, number int64, p *plann
 	slices.SortStableFunc(order, func(a, b int) int { return cmp64(p.lines[a].variantID, p.lines[b].variantID) })
 	var refused []Refusal
 	for _, i := range order {
-		l, d, pol := p.lines[i], &ds[i], policies[p.lines[i].variantID]
-		rest := l.qty - d.reserved
-		if rest == 0 {
-			continue
+		l := p.lines[i]
+		r, err := s.fromPools(ctx, tx, p.channel, l.variantID, l.sku, l.qty, policies[l.variantID], now, &ds[i])
+		if err != nil {
+			return nil, err
 		}
-		if pol.IsPreorder(now) {
-			ok, err := s.inv.TakePreorder(ctx, tx, l.variantID, p.channel, rest)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				d.preordered, d.expected = rest, pol.PreorderReleaseAt
-				continue
-			}
-			refused = append(refused, Refusal{Line: i, SKU: l.sku, Wanted: l.qty, Available: preorderRoom(pol, p.channel),
-				Reason: fmt.Sprintf("pre-order cap reached: %d of %d slots left", preorderRoom(pol, p.channel), pol.PreorderCap)})
-		} else if pol.BackorderLimit > 0 {
-			ok, err := s.inv.TakeBackorder(ctx, tx, l.variantID, rest)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				d.backordered = rest
-				if d.expected, err = s.inv.ExpectedRestock(ctx, tx, pol, now); err != nil {
-					return nil, err
-				}
-				continue
-			}
-			refused = append(refused, Refusal{Line: i, SKU: l.sku, Wanted: l.qty, Available: d.reserved,
-				Reason: fmt.Sprintf("%d available and the backorder limit is reached (%d of %d units waiting)",
-					d.reserved, pol.Backordered, pol.BackorderLimit)})
-		} else {
-			refused = append(refused, Refusal{Line: i, SKU: l.sku, Wanted: l.qty, Available: d.reserved,
-				Reason: fmt.Sprintf("wanted %d, %d available, and the SKU takes no backorders", l.qty, d.reserved)})
-		}
-		if s.opts.ShortOrders == HoldShort {
-			d.short = rest
+		if r != nil {
+			r.Line = i
+			refused = append(refused, *r)
 		}
 	}
 	if len(refused) > 0 && s.opts.ShortOrders == RefuseShort {
-		slices.SortFunc(refused, func(a, b Refusal) int { return a.Line - b.Line })
-		re := &RefusalError{Lines: refused}
-		e := apperr.Wrap(re, apperr.Unavailable, "%s", re.Error())
-		for _, r := range refused {
-			e.Fields = append(e.Fields, apperr.FieldError{Field: fmt.Sprintf("lines[%d].quantity", r.Line), Message: r.Reason})
-		}
-		return nil, e
+		return nil, refusalError(refused, func(r Refusal) string { return fmt.Sprintf("lines[%d].quantity", r.Line) })
 	}
 	return ds, nil
+}
+
+// fromPools decides the units of one line that stock did not cover: wanted
+// units were asked and d.reserved of them are reserved. The rest take
+// pre-order slots if the SKU is not released yet, else a backorder if the SKU
+// takes them; each pool takes all of the rest or none of it. When no pool
+// takes them it returns why (a Refusal, Line left to the caller), and under
+// HoldShort the units are short.
+func (s *Service) fromPools(ctx context.Context, tx *sql.Tx, channel string, variantID int64, sku string, wanted int,
+	pol inventory.Policy, now time.Time, d *decision) (*Refusal, error) {
+	rest := wanted - d.reserved
+	if rest == 0 {
+		return nil, nil
+	}
+	var r Refusal
+	switch {
+	case pol.IsPreorder(now):
+		ok, err := s.inv.TakePreorder(ctx, tx, variantID, channel, rest)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			d.preordered, d.expected = rest, pol.PreorderReleaseAt
+			return nil, nil
+		}
+		r = Refusal{SKU: sku, Wanted: wanted, Available: preorderRoom(pol, channel),
+			Reason: fmt.Sprintf("pre-order cap reached: %d of %d slots left", preorderRoom(pol, channel), pol.PreorderCap)}
+	case pol.BackorderLimit > 0:
+		ok, err := s.inv.TakeBackorder(ctx, tx, variantID, rest)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			d.backordered = rest
+			if d.expected, err = s.inv.ExpectedRestock(ctx, tx, pol, now); err != nil {
+				return nil, err
+			}
+			return nil, nil
+		}
+		r = Refusal{SKU: sku, Wanted: wanted, Available: d.reserved,
+			Reason: fmt.Sprintf("%d available and the backorder limit is reached (%d of %d units waiting)",
+				d.reserved, pol.Backordered, pol.BackorderLimit)}
+	default:
+		r = Refusal{SKU: sku, Wanted: wanted, Available: d.reserved,
+			Reason: fmt.Sprintf("wanted %d, %d available, and the SKU takes no backorders", wanted, d.reserved)}
+	}
+	if s.opts.ShortOrders == HoldShort {
+		d.short = rest
+	}
+	return &r, nil
+}
+
+// refusalError is the 409 (apperr Unavailable wrapping *RefusalError) for
+// refused lines, each named by field(r).
+func refusalError(refused []Refusal, field func(Refusal) string) error {
+	slices.SortFunc(refused, func(a, b Refusal) int { return a.Line - b.Line })
+	re := &RefusalError{Lines: refused}
+	e := apperr.Wrap(re, apperr.Unavailable, "%s", re.Error())
+	for _, r := range refused {
+		e.Fields = append(e.Fields, apperr.FieldError{Field: field(r), Message: r.Reason})
+	}
+	return e
 }
 
 func preorderRoom(p inventory.Policy, channel string) int {

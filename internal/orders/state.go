@@ -22,12 +22,16 @@ var orderTransitions = map[State][]State{
 	Cancelled:        {},
 }
 
-// lineTransitions is the line state machine.
+// lineTransitions is the line state machine. Before a line goes to a
+// supplier, edits can move it between any of allocated, backordered,
+// pre-ordered and short: more units may be backordered or pre-ordered or be
+// short (an increase), fewer may wait (a decrease), and a release leaves a
+// line's short units short.
 var lineTransitions = map[LineState][]LineState{
-	LineAllocated:      {LineBackordered, LineSentToSupplier, LineCancelled},
-	LineBackordered:    {LineAllocated, LineCancelled},
-	LinePreordered:     {LineAllocated, LineBackordered, LineCancelled},
-	LineShort:          {LineAllocated, LineBackordered, LineCancelled},
+	LineAllocated:      {LineBackordered, LinePreordered, LineShort, LineSentToSupplier, LineCancelled},
+	LineBackordered:    {LineAllocated, LinePreordered, LineShort, LineCancelled},
+	LinePreordered:     {LineAllocated, LineBackordered, LineShort, LineCancelled},
+	LineShort:          {LineAllocated, LineBackordered, LinePreordered, LineCancelled},
 	LineSentToSupplier: {LineShipped, LineAllocated, LineBackordered, LineCancelled},
 	LineShipped:        {LineDelivered},
 	LineDelivered:      {},
