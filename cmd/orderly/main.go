@@ -3,6 +3,7 @@
 //	orderly serve [--demo]     run the HTTP server (migrates first)
 //	orderly migrate            bring the database schema up to date
 //	orderly token create ...   create an API token
+//	orderly import orders FILE import orders from a CSV file
 //	orderly version            print the version
 package main
 
@@ -51,6 +52,7 @@ commands:
   serve     run the HTTP server (add --demo to load the demo store into an empty database)
   migrate   bring the database schema up to date
   token     manage API tokens (token create --role ROLE --name NAME)
+  import    import orders from a CSV file (import orders FILE [--dry-run])
   bench     measure order intake (bench intake [--db DSN] [--orders N] [--concurrency 1,8,32] [--json])
   version   print the version
 
@@ -79,6 +81,8 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return cmdMigrate(ctx, args[1:], stdout, stderr)
 	case "token":
 		return cmdToken(ctx, args[1:], stdout, stderr)
+	case "import":
+		return cmdImport(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], stdout, stderr)
 	case "version":
