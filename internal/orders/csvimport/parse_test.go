@@ -56,7 +56,10 @@ func TestReadExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := readAll(t, string(b))
+	if string(b) != Example {
+		t.Fatal("testdata/example.csv differs from Example")
+	}
+	got := readAll(t, Example)
 	want := []*Order{
 		{Ref: "1001", FirstLine: 2, LastLine: 3, lineRows: []int{2, 3}, Input: orders.PlaceInput{
 			Channel: "csv", ExternalID: "1001", Currency: "EUR",
