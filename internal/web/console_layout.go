@@ -35,6 +35,8 @@ func (s *Server) registerConsole() {
 	s.page("GET /console/static/", auth.Public, serveConsoleStatic)
 	s.page("GET /{$}", auth.Authenticated, s.homePage)
 	s.registerConsoleLogin()
+	s.registerConsoleOrders()
+	s.registerConsoleCustomers()
 	s.registerConsoleStock()
 	s.registerConsoleProducts()
 	s.registerConsoleSuppliers()
@@ -52,6 +54,8 @@ type navItem struct {
 
 var consoleNav = []navItem{
 	{"home", "Home", "/", auth.Authenticated},
+	{"orders", "Orders", "/console/orders", auth.OrdersRead},
+	{"customers", "Customers", "/console/customers", auth.CustomersRead},
 	{"stock", "Stock", "/console/stock", auth.StockRead},
 	{"products", "Products", "/console/products", auth.CatalogRead},
 	{"suppliers", "Suppliers", "/console/suppliers", auth.SuppliersRead},

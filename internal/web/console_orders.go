@@ -1,0 +1,845 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/orderly-oms/orderly/internal/apperr"
+	"github.com/orderly-oms/orderly/internal/auth"
+	"github.com/orderly-oms/orderly/internal/customers"
+	"github.com/orderly-oms/orderly/internal/orders"
+	"github.com/orderly-oms/orderly/internal/suppliers"
+)
+
+// The orders pages of the console: the list with its filters and search, and
+// one order with its lines, holds, timeline, payments and the actions staff
+// take on it. Every action is a form post that calls one orders.Service
+// method and redirects back (POST/redirect/GET); a refused action shows the
+// page again with the reason.
+
+func (s *Server) registerConsoleOrders() {
+	s.page("GET /console/orders", auth.OrdersRead, s.ordersPage)
+	s.page("GET /console/orders/{number}", auth.OrdersRead, s.orderPage)
+	s.page("GET /console/orders/{number}/timeline", auth.OrdersRead, s.orderTimelinePart)
+	s.page("POST /console/orders/{number}/cancel", auth.OrdersWrite, s.orderCancel)
+	s.page("POST /console/orders/{number}/hold", auth.OrdersWrite, s.orderHold)
+	s.page("POST /console/orders/{number}/holds/{hold}/release", auth.OrdersWrite, s.orderReleaseHold)
+	s.page("POST /console/orders/{number}/address", auth.OrdersWrite, s.orderEditAddress)
+	s.page("POST /console/orders/{number}/send", auth.OrdersWrite, s.orderFulfil("send", s.cfg.Orders.SendToSupplier))
+	s.page("POST /console/orders/{number}/ship", auth.OrdersWrite, s.orderFulfil("ship", s.cfg.Orders.Ship))
+	s.page("POST /console/orders/{number}/deliver", auth.OrdersWrite, s.orderFulfil("deliver", s.cfg.Orders.Deliver))
+}
+
+// orderFlashes are the confirmations the order page shows after an action.
+var orderFlashes = map[string]string{
+	"cancelled":       "Cancelled. Any refund due is listed under Payments.",
+	"held":            "Order put on hold.",
+	"released":        "Hold released.",
+	"address-changed": "Shipping address changed.",
+	"sent":            "Lines recorded as sent to the supplier.",
+	"shipped":         "Lines recorded as shipped.",
+	"delivered":       "Lines recorded as delivered.",
+}
+
+// stateBadge is an order or line state as the console shows it: a label and
+// a badge colour.
+type stateBadge string
+
+// Label is the state in words ("on hold").
+func (b stateBadge) Label() string { return strings.ReplaceAll(string(b), "_", " ") }
+
+// Class is the badge's colour class: red for what needs a person, amber for
+// what waits, green for what is done.
+func (b stateBadge) Class() string {
+	switch b {
+	case stateBadge(orders.OnHold), stateBadge(orders.LineShort):
+		return "bad"
+	case stateBadge(orders.AwaitingStock), stateBadge(orders.LineBackordered), stateBadge(orders.LinePreordered):
+		return "warn"
+	case stateBadge(orders.Shipped), stateBadge(orders.Delivered):
+		return "ok"
+	}
+	return ""
+}
+
+// ---- the list ---------------------------------------------------------------
+
+// ordersFilter is the list's filters as they appear in the URL and the form.
+type ordersFilter struct {
+	Q, State, Hold, Channel, From, To string
+	Backordered, Preordered           bool
+}
+
+// Query returns the filters as a URL query, with the keyset cursor after.
+func (f ordersFilter) Query(after string) template.URL {
+	q := url.Values{}
+	for _, kv := range [][2]string{{"q", f.Q}, {"state", f.State}, {"hold", f.Hold}, {"channel", f.Channel},
+		{"from", f.From}, {"to", f.To}, {"after", after}} {
+		if kv[1] != "" {
+			q.Set(kv[0], kv[1])
+		}
+	}
+	if f.Backordered {
+		q.Set("backordered", "1")
+	}
+	if f.Preordered {
+		q.Set("preordered", "1")
+	}
+	return template.URL(q.Encode())
+}
+
+// dateLayout is how the date filters are written (what <input type=date> sends).
+const dateLayout = "2006-01-02"
+
+// parseOrdersFilter reads the list's filters from q into the service's
+// filter. Dates are days in UTC; "to" includes its whole day.
+func parseOrdersFilter(q url.Values, canReadCustomers bool) (ordersFilter, orders.ListFilter, error) {
+	f := ordersFilter{
+		Q: strings.TrimSpace(q.Get("q")), State: q.Get("state"), Hold: q.Get("hold"),
+		Channel: strings.ToLower(strings.TrimSpace(q.Get("channel"))),
+		From:    strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")),
+		Backordered: q.Get("backordered") != "", Preordered: q.Get("preordered") != "",
+	}
+	lf := orders.ListFilter{Q: f.Q, State: orders.State(f.State), HoldReason: orders.HoldReason(f.Hold),
+		Backordered: f.Backordered, Preordered: f.Preordered, Channel: f.Channel, Limit: consolePageSize}
+	var fe apperr.Fields
+	if f.From != "" {
+		t, err := time.Parse(dateLayout, f.From)
+		if err != nil {
+			fe.Add("from", "%q is not a date like 2026-03-01", f.From)
+		}
+		lf.From = t
+	}
+	if f.To != "" {
+		t, err := time.Parse(dateLayout, f.To)
+		if err != nil {
+			fe.Add("to", "%q is not a date like 2026-03-31", f.To)
+		} else {
+			lf.To = t.AddDate(0, 0, 1)
+		}
+	}
+	if !lf.From.IsZero() && !lf.To.IsZero() && !lf.From.Before(lf.To) {
+		fe.Add("to", "must not be before the from date")
+	}
+	if strings.Contains(f.Q, "@") && !canReadCustomers {
+		// Orders found by email would tell who ordered; roles without
+		// customers:read do not see customers' details.
+		fe.Add("q", "searching by email needs the customers:read permission")
+	}
+	if err := fe.Err(); err != nil {
+		return f, lf, err
+	}
+	if err := DecodeCursor(q.Get("after"), &lf.Before); err != nil {
+		return f, lf, err
+	}
+	return f, lf, nil
+}
+
+type orderRow struct {
+	orders.Summary
+	State stateBadge
+}
+
+// HoldList is the open holds' reasons, comma-separated.
+func (r orderRow) HoldList() string {
+	out := make([]string, len(r.Holds))
+	for i, h := range r.Holds {
+		out[i] = string(h)
+	}
+	return strings.Join(out, ", ")
+}
+
+func orderRows(list []orders.Summary) []orderRow {
+	out := make([]orderRow, len(list))
+	for i, m := range list {
+		out[i] = orderRow{Summary: m, State: stateBadge(m.State)}
+	}
+	return out
+}
+
+type ordersView struct {
+	Filter ordersFilter
+	States []stateBadge
+	Holds  []orders.HoldReason
+	// Channels are suggestions for the channel filter; any channel can be typed.
+	Channels []string
+	// ShowEmail is false for roles that may not see customers' details.
+	ShowEmail bool
+	Rows      []orderRow
+	After     string
+	Next      string
+	// Error is why the filters could not be applied; Errors says which.
+	Error  string
+	Errors map[string]string
+}
+
+// ordersPage lists orders newest first with filters and search. An htmx
+// request gets only the rows (search as you type, "Load more").
+func (s *Server) ordersPage(w http.ResponseWriter, r *http.Request) {
+	p := auth.FromContext(r.Context())
+	var states []stateBadge
+	for _, st := range orders.States() {
+		states = append(states, stateBadge(st))
+	}
+	v := ordersView{States: states, Holds: []orders.HoldReason{orders.HoldAddress, orders.HoldPayment, orders.HoldStock, orders.HoldManual},
+		Channels: []string{"api", "csv", "shopify"}, ShowEmail: p.Can(auth.CustomersRead), After: r.URL.Query().Get("after"),
+		Errors: map[string]string{}}
+	f, lf, err := parseOrdersFilter(r.URL.Query(), v.ShowEmail)
+	v.Filter = f
+	status := http.StatusOK
+	if err == nil {
+		var list []orders.Summary
+		var more bool
+		list, more, err = s.cfg.Orders.List(r.Context(), lf)
+		if err == nil {
+			v.Rows = orderRows(list)
+			if more && len(list) > 0 {
+				v.Next = EncodeCursor(list[len(list)-1].Number)
+			}
+		}
+	}
+	if err != nil {
+		if statusFor(err) >= 500 {
+			s.consoleError(w, r, err)
+			return
+		}
+		status = statusFor(err)
+		v.Errors = fieldErrors(renameFields(err, map[string]string{"query.after": "after"}))
+		v.Error = errMessage(err)
+	}
+	if isHTMX(r) {
+		// htmx swaps only 2xx answers: a filter error goes in the rows.
+		s.renderPartial(w, r, "orders.html", "rows", v)
+		return
+	}
+	s.render(w, r, status, "orders.html", view{Title: "Orders", Active: "orders", Data: v})
+}
+
+// ---- one order --------------------------------------------------------------
+
+// decisionPart is one bucket of a line's units, in words.
+type decisionPart struct {
+	Text  string
+	Class string
+}
+
+type lineRow struct {
+	orders.Line
+	State stateBadge
+	// Cancellable is how many units can still be cancelled.
+	Cancellable int
+	Decision    []decisionPart
+}
+
+// cancellableUnits mirrors orders' rule: units not shipped, of a line not
+// shipped, delivered or cancelled. It only decides which forms to show; the
+// service decides what is allowed.
+func cancellableUnits(l orders.Line) int {
+	switch l.State {
+	case orders.LineShipped, orders.LineDelivered, orders.LineCancelled:
+		return 0
+	}
+	return l.Reserved + l.Backordered + l.Preordered + l.Short
+}
+
+func newLineRow(l orders.Line) lineRow {
+	row := lineRow{Line: l, State: stateBadge(l.State), Cancellable: cancellableUnits(l)}
+	add := func(n int, class, format string, args ...any) {
+		if n > 0 {
+			row.Decision = append(row.Decision, decisionPart{Text: fmt.Sprintf(format, append([]any{n}, args...)...), Class: class})
+		}
+	}
+	expected := func(prefix string) string {
+		if l.ExpectedAt == nil {
+			return ""
+		}
+		return ", " + prefix + " " + day(*l.ExpectedAt)
+	}
+	add(l.Reserved, "ok", "%d reserved")
+	add(l.Backordered, "warn", "%d backordered%s", expected("expected"))
+	add(l.Preordered, "warn", "%d pre-ordered%s", expected("released"))
+	add(l.Short, "bad", "%d short: no stock")
+	add(l.Shipped, "ok", "%d shipped")
+	add(l.Cancelled, "", "%d cancelled")
+	return row
+}
+
+// day formats a date for the console: "Tue 10 Mar 2026".
+func day(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006") }
+
+// entryRow is one timeline entry as shown.
+type entryRow struct {
+	orders.Entry
+	// Who is the actor's name (an email, a token or job name); Kind is
+	// staff, token, channel or system.
+	Who, Kind string
+	What      string
+	From, To  stateBadge
+	// Line is the line's position for entries about one line (0: the order).
+	Line int
+	// Summary is the entry's detail in words.
+	Summary string
+}
+
+// splitActor turns "staff:3 ana@example.com" into ("ana@example.com",
+// "staff"), "system:restock" into ("restock", "system").
+func splitActor(actor string) (who, kind string) {
+	kind, rest, ok := strings.Cut(actor, ":")
+	if !ok {
+		return actor, ""
+	}
+	if id, name, ok := strings.Cut(rest, " "); ok && id != "" && strings.Trim(id, "0123456789") == "" {
+		return name, kind
+	}
+	return rest, kind
+}
+
+var eventLabels = map[string]string{
+	"placed":            "Placed",
+	"held":              "Put on hold",
+	"hold_released":     "Hold released",
+	"state_changed":     "State changed",
+	"address_changed":   "Shipping address changed",
+	"cancelled":         "Cancelled",
+	"sent_to_supplier":  "Sent to supplier",
+	"shipped":           "Shipped",
+	"delivered":         "Delivered",
+	"restocked":         "Stock arrived",
+	"preorder_released": "Pre-order released",
+}
+
+func eventLabel(e string) string {
+	if l, ok := eventLabels[e]; ok {
+		return l
+	}
+	l := strings.ReplaceAll(e, "_", " ")
+	if l == "" {
+		return l
+	}
+	return strings.ToUpper(l[:1]) + l[1:]
+}
+
+// entryDetail is the union of what the orders service writes in a timeline
+// entry's detail.
+type entryDetail struct {
+	Channel    string             `json:"channel"`
+	ExternalID string             `json:"external_id"`
+	Lines      json.RawMessage    `json:"lines"`
+	Reason     string             `json:"reason"`
+	From       *customers.Address `json:"from"`
+	To         *customers.Address `json:"to"`
+	Problems   []customers.Problem
+	Line       int    `json:"line"`
+	SKU        string `json:"sku"`
+	Reserved   int    `json:"reserved"`
+}
+
+// placedLine is one line of a "placed" entry's detail.
+type placedLine struct {
+	Line        int    `json:"line"`
+	SKU         string `json:"sku"`
+	Quantity    int    `json:"quantity"`
+	Reserved    int    `json:"reserved"`
+	Backordered int    `json:"backordered"`
+	Preordered  int    `json:"preordered"`
+	Short       int    `json:"short"`
+}
+
+// summarize says what an entry's detail holds, in words. Addresses are left
+// out for roles that may not see customers' details.
+func summarize(e orders.Entry, showAddress bool) (string, int) {
+	var d entryDetail
+	if e.Detail == "" || json.Unmarshal([]byte(e.Detail), &d) != nil {
+		return "", 0
+	}
+	var parts []string
+	switch e.Event {
+	case "placed":
+		var lines []placedLine
+		_ = json.Unmarshal(d.Lines, &lines)
+		for _, l := range lines {
+			var b []string
+			for _, x := range []struct {
+				n    int
+				what string
+			}{{l.Reserved, "reserved"}, {l.Backordered, "backordered"}, {l.Preordered, "pre-ordered"}, {l.Short, "short"}} {
+				if x.n > 0 {
+					b = append(b, fmt.Sprintf("%d %s", x.n, x.what))
+				}
+			}
+			parts = append(parts, fmt.Sprintf("line %d %s × %d: %s", l.Line, l.SKU, l.Quantity, strings.Join(b, ", ")))
+		}
+		if d.Channel != "" {
+			ch := "via " + d.Channel
+			if d.ExternalID != "" {
+				ch += " (" + d.ExternalID + ")"
+			}
+			parts = append([]string{ch}, parts...)
+		}
+	case "cancelled":
+		var rp []orders.RefundPart
+		_ = json.Unmarshal(d.Lines, &rp)
+		for _, p := range rp {
+			if p.Shipping {
+				parts = append(parts, "shipping, refund "+p.Amount.String())
+				continue
+			}
+			parts = append(parts, fmt.Sprintf("line %d: %d %s, refund %s", p.Line, p.Units, plural(p.Units, "unit", "units"), p.Amount))
+		}
+	case "held", "hold_released":
+		if d.Reason != "" {
+			parts = append(parts, d.Reason+" hold")
+		}
+	case "address_changed":
+		if showAddress && d.To != nil {
+			parts = append(parts, "to "+strings.Join(addressLines(*d.To), ", "))
+		}
+		for _, p := range d.Problems {
+			parts = append(parts, p.Message)
+		}
+	case "sent_to_supplier", "shipped", "delivered":
+		var ls []int
+		_ = json.Unmarshal(d.Lines, &ls)
+		if len(ls) > 0 {
+			ns := make([]string, len(ls))
+			for i, n := range ls {
+				ns[i] = strconv.Itoa(n)
+			}
+			parts = append(parts, plural(len(ls), "line ", "lines ")+strings.Join(ns, ", "))
+		}
+	}
+	return strings.Join(parts, "; "), d.Line
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// entryRows returns a timeline newest first, as people read it.
+func entryRows(list []orders.Entry, showAddress bool) []entryRow {
+	out := make([]entryRow, 0, len(list))
+	for i := len(list) - 1; i >= 0; i-- {
+		e := list[i]
+		row := entryRow{Entry: e, What: eventLabel(e.Event), From: stateBadge(e.FromState), To: stateBadge(e.ToState)}
+		row.Who, row.Kind = splitActor(e.Actor)
+		row.Summary, row.Line = summarize(e, showAddress)
+		out = append(out, row)
+	}
+	return out
+}
+
+type paymentRow struct {
+	orders.Payment
+	Who   string
+	Parts string
+}
+
+func paymentRows(list []orders.Payment) []paymentRow {
+	out := make([]paymentRow, len(list))
+	for i, p := range list {
+		row := paymentRow{Payment: p}
+		var parts []orders.RefundPart
+		if json.Unmarshal([]byte(p.Detail), &parts) == nil {
+			var s []string
+			for _, rp := range parts {
+				if rp.Shipping {
+					s = append(s, "shipping "+rp.Amount.String())
+				} else {
+					s = append(s, fmt.Sprintf("line %d × %d: %s", rp.Line, rp.Units, rp.Amount))
+				}
+			}
+			row.Parts = strings.Join(s, "; ")
+		}
+		row.Who, _ = splitActor(p.Actor)
+		out[i] = row
+	}
+	return out
+}
+
+// addressLines is an address as written on an envelope, one line per entry.
+func addressLines(a customers.Address) []string {
+	var out []string
+	add := func(s string) {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	add(a.Name)
+	add(a.Company)
+	add(a.Line1)
+	add(a.Line2)
+	add(strings.TrimSpace(a.PostalCode + " " + a.City))
+	add(a.Region)
+	if name := suppliers.Country(a.Country).Name(); name != "" {
+		add(name)
+	} else {
+		add(a.Country)
+	}
+	add(a.Phone)
+	return out
+}
+
+// orderView is the order page. Form, FormLine and Values are the form that
+// was posted and refused, so it is shown again with its values and errors.
+type orderView struct {
+	*orders.Order
+	State     stateBadge
+	Lines     []lineRow
+	OpenHolds []orders.Hold
+	PastHolds []orders.Hold
+	Timeline  []entryRow
+	Payments  []paymentRow
+	Customer  *customers.Customer
+	// ShowCustomer is false for roles without customers:read: they see
+	// neither the email nor the address.
+	ShowCustomer bool
+	Address      []string
+
+	CanCancel, CanHold, CanEditAddress bool
+	// ToSend, ToShip and ToDeliver are the lines each fulfilment step can take.
+	ToSend, ToShip, ToDeliver []lineRow
+
+	// Failed is the refused action's message, shown at the top of the page.
+	Failed string
+	Form   string
+	Values url.Values
+	Errors map[string]string
+}
+
+// Err returns the error of field in form, if form is the one refused.
+func (v *orderView) Err(form, field string) string {
+	if v.Form != form {
+		return ""
+	}
+	return v.Errors[field]
+}
+
+// Value returns what was typed into field of form when form was refused,
+// else def.
+func (v *orderView) Value(form, field string, def any) string {
+	if v.Form == form && v.Values != nil {
+		if _, ok := v.Values[field]; ok {
+			return v.Values.Get(field)
+		}
+	}
+	if def == nil {
+		return ""
+	}
+	return fmt.Sprint(def)
+}
+
+// Opened reports whether form was refused, to open its <details>.
+func (v *orderView) Opened(form string) bool { return v.Form == form }
+
+// editableAddress mirrors orders' rule for address edits: nothing has gone
+// to a supplier yet.
+func editableAddress(o *orders.Order) bool {
+	switch o.State {
+	case orders.OnHold, orders.AwaitingStock, orders.ReadyToRoute:
+	default:
+		return false
+	}
+	for _, l := range o.Lines {
+		switch l.State {
+		case orders.LineSentToSupplier, orders.LineShipped, orders.LineDelivered:
+			return false
+		}
+	}
+	return true
+}
+
+// loadOrder gathers the order page.
+func (s *Server) loadOrder(r *http.Request) (*orderView, error) {
+	number, err := pathID(r, "number")
+	if err != nil {
+		return nil, err
+	}
+	ctx := r.Context()
+	o, err := s.cfg.Orders.Get(ctx, number)
+	if err != nil {
+		return nil, err
+	}
+	p := auth.FromContext(ctx)
+	v := &orderView{Order: o, State: stateBadge(o.State), ShowCustomer: p.Can(auth.CustomersRead), Errors: map[string]string{}}
+	for _, l := range o.Lines {
+		row := newLineRow(l)
+		v.Lines = append(v.Lines, row)
+		if row.Cancellable > 0 {
+			v.CanCancel = true
+		}
+		switch l.State {
+		case orders.LineAllocated:
+			if o.State != orders.OnHold {
+				v.ToSend = append(v.ToSend, row)
+			}
+		case orders.LineSentToSupplier:
+			v.ToShip = append(v.ToShip, row)
+		case orders.LineShipped:
+			v.ToDeliver = append(v.ToDeliver, row)
+		}
+	}
+	for _, h := range o.Holds {
+		if h.ReleasedAt == nil {
+			v.OpenHolds = append(v.OpenHolds, h)
+		} else {
+			v.PastHolds = append(v.PastHolds, h)
+		}
+	}
+	switch o.State {
+	case orders.Cancelled, orders.Shipped, orders.Delivered:
+		v.CanCancel = false
+	default:
+		v.CanHold = true
+	}
+	v.CanEditAddress = editableAddress(o)
+	if v.ShowCustomer {
+		v.Address = addressLines(o.ShippingAddress)
+		if v.Customer, err = s.cfg.Customers.Get(ctx, o.CustomerID); err != nil {
+			return nil, err
+		}
+	}
+	tl, err := s.cfg.Orders.Timeline(ctx, number)
+	if err != nil {
+		return nil, err
+	}
+	v.Timeline = entryRows(tl, v.ShowCustomer)
+	pays, err := s.cfg.Orders.Payments(ctx, number)
+	if err != nil {
+		return nil, err
+	}
+	v.Payments = paymentRows(pays)
+	return v, nil
+}
+
+func (s *Server) renderOrder(w http.ResponseWriter, r *http.Request, status int, v *orderView) {
+	title := "Order " + strconv.FormatInt(v.Number, 10)
+	vw := view{Title: title, Active: "orders", Data: v, Flash: orderFlashes[r.URL.Query().Get("done")]}
+	s.render(w, r, status, "order.html", vw)
+}
+
+// orderPage shows one order.
+func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) {
+	v, err := s.loadOrder(r)
+	if err != nil {
+		s.consoleError(w, r, err)
+		return
+	}
+	s.renderOrder(w, r, http.StatusOK, v)
+}
+
+// orderTimelinePart is an order's timeline alone, for the customer page,
+// which opens it in place (htmx). A plain request goes to the order page.
+func (s *Server) orderTimelinePart(w http.ResponseWriter, r *http.Request) {
+	number, err := pathID(r, "number")
+	if err != nil {
+		s.consoleError(w, r, err)
+		return
+	}
+	if !isHTMX(r) {
+		http.Redirect(w, r, "/console/orders/"+strconv.FormatInt(number, 10)+"#timeline", http.StatusSeeOther)
+		return
+	}
+	tl, err := s.cfg.Orders.Timeline(r.Context(), number)
+	if err != nil {
+		s.consoleError(w, r, err)
+		return
+	}
+	s.renderPartial(w, r, "customer.html", "timeline", entryRows(tl, auth.FromContext(r.Context()).Can(auth.CustomersRead)))
+}
+
+// orderAction runs one action of the order page: act calls the service. On
+// success it redirects to the order with the flash done; on failure it shows
+// the order again with the form's errors, under the status of the error.
+func (s *Server) orderAction(w http.ResponseWriter, r *http.Request, form, what, done string, fields map[string]string,
+	act func(number int64) error) {
+	number, err := pathID(r, "number")
+	if err != nil {
+		s.consoleError(w, r, err)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.consoleError(w, r, apperr.New(apperr.Invalid, "the form could not be read: %v", err))
+		return
+	}
+	if err = act(number); err == nil {
+		seeOther(w, r, "/console/orders/"+strconv.FormatInt(number, 10), done)
+		return
+	}
+	if statusFor(err) >= 500 {
+		s.consoleError(w, r, err)
+		return
+	}
+	// An unknown order gets its 404 page here.
+	v, lerr := s.loadOrder(r)
+	if lerr != nil {
+		s.consoleError(w, r, lerr)
+		return
+	}
+	v.Form, v.Values = form, r.PostForm
+	v.Errors = fieldErrors(renameFields(err, fields))
+	v.Failed = "Could not " + what + ": " + errMessage(err)
+	s.renderOrder(w, r, statusFor(err), v)
+}
+
+// cancelFields maps the service's field names to the cancel form's.
+var cancelFields = map[string]string{"lines[0].quantity": "quantity", "lines[0].line": "line"}
+
+// orderCancel cancels the whole order (no line) or some units of one line.
+func (s *Server) orderCancel(w http.ResponseWriter, r *http.Request) {
+	line := strings.TrimSpace(r.PostFormValue("line"))
+	form := "cancel"
+	if line != "" {
+		form = "cancel-" + line
+	}
+	s.orderAction(w, r, form, "cancel", "cancelled", cancelFields, func(number int64) error {
+		in := orders.CancelInput{Reason: r.PostFormValue("reason")}
+		if line != "" {
+			var fe apperr.Fields
+			pos, err := strconv.Atoi(line)
+			if err != nil || pos < 1 {
+				fe.Add("line", "%q is not a line number", line)
+			}
+			qty := 0
+			if q := strings.TrimSpace(r.PostFormValue("quantity")); q != "" {
+				n, err := strconv.Atoi(q)
+				switch {
+				case err != nil:
+					fe.Add("quantity", "%q is not a whole number", q)
+				case n < 1:
+					fe.Add("quantity", "cancel at least 1 unit")
+				}
+				qty = n
+			}
+			if err := fe.Err(); err != nil {
+				return err
+			}
+			in.Lines = []orders.LineQuantity{{Line: pos, Quantity: qty}}
+		}
+		_, err := s.cfg.Orders.Cancel(r.Context(), number, in)
+		return err
+	})
+}
+
+// orderHold puts the order on hold by hand.
+func (s *Server) orderHold(w http.ResponseWriter, r *http.Request) {
+	s.orderAction(w, r, "hold", "put the order on hold", "held", nil, func(number int64) error {
+		_, err := s.cfg.Orders.Hold(r.Context(), number, r.PostFormValue("reason"))
+		return err
+	})
+}
+
+// orderReleaseHold releases one hold with a note.
+func (s *Server) orderReleaseHold(w http.ResponseWriter, r *http.Request) {
+	hold := r.PathValue("hold")
+	s.orderAction(w, r, "release-"+hold, "release the hold", "released", nil, func(number int64) error {
+		id, err := pathID(r, "hold")
+		if err != nil {
+			return err
+		}
+		_, err = s.cfg.Orders.ReleaseHold(r.Context(), number, id, r.PostFormValue("note"))
+		return err
+	})
+}
+
+// addressInput is one input of the address form, named as the Address's JSON.
+type addressInput struct {
+	Name, Label string
+	get         func(customers.Address) string
+}
+
+// Of returns the input's value in a.
+func (f addressInput) Of(a customers.Address) string { return f.get(a) }
+
+var addressInputs = []addressInput{
+	{"name", "Name", func(a customers.Address) string { return a.Name }},
+	{"company", "Company", func(a customers.Address) string { return a.Company }},
+	{"line1", "Address line 1", func(a customers.Address) string { return a.Line1 }},
+	{"line2", "Address line 2", func(a customers.Address) string { return a.Line2 }},
+	{"postal_code", "Postal code", func(a customers.Address) string { return a.PostalCode }},
+	{"city", "City", func(a customers.Address) string { return a.City }},
+	{"region", "Region, state or province", func(a customers.Address) string { return a.Region }},
+	{"country", "Country (ISO code, e.g. IT)", func(a customers.Address) string { return a.Country }},
+	{"phone", "Phone", func(a customers.Address) string { return a.Phone }},
+}
+
+// AddressInputs are the address form's inputs.
+func (v *orderView) AddressInputs() []addressInput { return addressInputs }
+
+// fulfilStep is one of the fulfilment forms.
+type fulfilStep struct{ Key, Title, Button string }
+
+// FulfilSteps are the fulfilment forms, in lifecycle order.
+func (v *orderView) FulfilSteps() []fulfilStep {
+	return []fulfilStep{
+		{"send", "Sent to the supplier", "Record as sent"},
+		{"ship", "Shipped", "Record as shipped"},
+		{"deliver", "Delivered", "Record as delivered"},
+	}
+}
+
+// LinesFor returns the lines a fulfilment step can take.
+func (v *orderView) LinesFor(step string) []lineRow {
+	switch step {
+	case "send":
+		return v.ToSend
+	case "ship":
+		return v.ToShip
+	case "deliver":
+		return v.ToDeliver
+	}
+	return nil
+}
+
+// orderEditAddress replaces the shipping address. A failing address is not
+// refused: the service holds the order (reason "address") and says why.
+func (s *Server) orderEditAddress(w http.ResponseWriter, r *http.Request) {
+	s.orderAction(w, r, "address", "change the address", "address-changed", nil, func(number int64) error {
+		f := func(k string) string { return r.PostFormValue(k) }
+		a := customers.Address{Name: f("name"), Company: f("company"), Line1: f("line1"), Line2: f("line2"), City: f("city"),
+			Region: f("region"), PostalCode: f("postal_code"), Country: f("country"), Phone: f("phone")}
+		if a.IsZero() {
+			return apperr.InvalidField("line1", "enter the new address")
+		}
+		_, err := s.cfg.Orders.EditAddress(r.Context(), number, a, r.PostFormValue("reason"))
+		return err
+	})
+}
+
+var fulfilWords = map[string][2]string{
+	"send":    {"send lines to the supplier", "sent"},
+	"ship":    {"record lines as shipped", "shipped"},
+	"deliver": {"record lines as delivered", "delivered"},
+}
+
+// orderFulfil records by hand that the ticked lines were sent, shipped or
+// delivered.
+func (s *Server) orderFulfil(step string, fn func(ctx context.Context, number int64, positions []int, note string) (*orders.Order, error)) http.HandlerFunc {
+	words := fulfilWords[step]
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.orderAction(w, r, step, words[0], words[1], nil, func(number int64) error {
+			var positions []int
+			for _, v := range r.PostForm["line"] {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 {
+					return apperr.InvalidField("line", "%q is not a line number", v)
+				}
+				positions = append(positions, n)
+			}
+			if len(positions) == 0 {
+				return apperr.InvalidField("line", "tick at least one line")
+			}
+			_, err := fn(r.Context(), number, positions, r.PostFormValue("note"))
+			return err
+		})
+	}
+}
