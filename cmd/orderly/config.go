@@ -27,6 +27,8 @@ type settings struct {
 	// Job queue settings; only serve binds them, other commands only enqueue.
 	JobWorkers int
 	PruneEvery time.Duration
+	// ShopifyWebhookSecret verifies Shopify webhook signatures; serve only.
+	ShopifyWebhookSecret string
 }
 
 // envDefault returns the ORDERLY_* variable's value, or def.
@@ -100,6 +102,14 @@ func bindCommon(fs *flag.FlagSet, s *settings) {
 	fs.StringVar(&s.LogLevel, "log-level", envDefault("ORDERLY_LOG_LEVEL", "info"), "log level: debug, info, warn, error (ORDERLY_LOG_LEVEL)")
 	fs.StringVar(&s.ShortOrders, "short-orders", envDefault("ORDERLY_SHORT_ORDERS", "refuse"), "orders with a line that can be neither reserved, backordered nor pre-ordered: refuse (409) or hold (accepted on hold, reason stock) (ORDERLY_SHORT_ORDERS)")
 	fs.IntVar(&s.DBMaxConns, "db-max-conns", envInt("ORDERLY_DB_MAX_CONNS", 20), "PostgreSQL connection pool size per instance; SQLite always writes through one connection (ORDERLY_DB_MAX_CONNS)")
+}
+
+// bindWebhooks binds the storefront webhook settings (serve). The secret's
+// flag default is empty, not the variable's value, so that -h never prints
+// it; parseFlags still applies ORDERLY_SHOPIFY_WEBHOOK_SECRET.
+func bindWebhooks(fs *flag.FlagSet, s *settings) {
+	fs.StringVar(&s.ShopifyWebhookSecret, "shopify-webhook-secret", "",
+		"key Shopify signs webhooks with (X-Shopify-Hmac-Sha256); empty refuses Shopify webhooks with 503. Prefer the variable: flags show in ps (ORDERLY_SHOPIFY_WEBHOOK_SECRET)")
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) error {

@@ -21,6 +21,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var s settings
 	fs := newFlagSet("serve", stderr)
 	bindCommon(fs, &s)
+	bindWebhooks(fs, &s)
 	addr := fs.String("addr", envDefault("ORDERLY_ADDR", "127.0.0.1:8080"), "address to listen on; port 0 picks a free port (ORDERLY_ADDR)")
 	demo := fs.Bool("demo", envBool("ORDERLY_DEMO", false), "load the demo store first if the database is empty (ORDERLY_DEMO)")
 	secure := fs.Bool("secure-cookies", envBool("ORDERLY_SECURE_COOKIES", false), "mark session cookies Secure; set when served over TLS (ORDERLY_SECURE_COOKIES)")
@@ -50,7 +51,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	srv, err := web.New(web.Config{DB: a.db, Logger: a.log, Now: a.now, SecureCookies: *secure, Version: version, MaxBodyBytes: *maxBody, Auth: a.auth,
-		Catalog: a.catalog, Suppliers: a.suppliers, Inventory: a.inventory, Customers: a.customers, Orders: a.orders})
+		Catalog: a.catalog, Suppliers: a.suppliers, Inventory: a.inventory, Customers: a.customers, Orders: a.orders,
+		ShopifyWebhookSecret: s.ShopifyWebhookSecret})
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ import (
 // that Config leaves nil on DB, as `orderly serve` would wire it.
 func matrixServer(t *testing.T, db *store.DB) (*Server, *httptest.Server) {
 	t.Helper()
-	s, err := New(Config{DB: db, Logger: discardLogger()})
+	s, err := New(Config{DB: db, Logger: discardLogger(), ShopifyWebhookSecret: "matrix secret"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,13 @@ func TestPermissionMatrix(t *testing.T) {
 
 				allowed := rt.Permission == auth.Public || (c.principal != nil && c.principal.Can(rt.Permission))
 				classes[map[bool]string{true: "allowed", false: "denied"}[allowed]+"/"+http.StatusText(got)]++
+				// Storefront webhooks are public routes authenticated by a
+				// signature of the body: without one, everyone gets 401.
+				webhook := strings.HasPrefix(rt.Path, WebhooksPrefix)
 				switch {
+				case webhook && got != http.StatusUnauthorized:
+					t.Errorf("%s: got %d, want 401 for an unsigned webhook", where, got)
+				case webhook:
 				case allowed && (got == http.StatusUnauthorized || got == http.StatusForbidden || toLogin):
 					t.Errorf("%s: got %d %s, want it allowed", where, got, loc)
 				case allowed && got >= 500:
