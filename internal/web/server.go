@@ -141,6 +141,9 @@ func (s *Server) registerRoutes() {
 	s.registerProducts()
 	s.registerSuppliers()
 	s.registerStock()
+	s.registerStockPolicies()
+	s.registerOrders()
+	s.registerCustomers()
 	s.registerConsole()
 	s.registerShopifyWebhooks()
 }
