@@ -77,6 +77,9 @@ func cmdImportOrders(ctx context.Context, args []string, stdout, stderr io.Write
 		return usageError{"import orders: give exactly one FILE (or - for standard input)"}
 	}
 	path := files[0]
+	if !csvimport.ValidChannel(*channel) {
+		return usageError{fmt.Sprintf("import orders: --channel %q: want 1 to 40 lower-case letters, digits, - or _", *channel)}
+	}
 
 	var src = importStdin
 	var size int64
@@ -201,7 +204,11 @@ func printImportSummary(w io.Writer, name string, rep *csvimport.Report, warning
 		fmt.Fprintf(w, "The import stopped before the end of the file: %s\n", rep.Stopped)
 	}
 	if len(rep.Failures) > 0 {
-		fmt.Fprintln(w, "\nFailed orders (fix the lines named and import the file again; orders already created count as duplicates):")
+		if rep.DryRun {
+			fmt.Fprintln(w, "\nFailed orders (fix the lines named and check the file again):")
+		} else {
+			fmt.Fprintln(w, "\nFailed orders (fix the lines named and import the file again; orders already created count as duplicates):")
+		}
 		for _, r := range rep.Failures {
 			ref := r.Ref
 			if ref == "" {

@@ -123,6 +123,7 @@ func TestImportOrdersCommand(t *testing.T) {
 				{"import", "orders"},
 				{"import", "orders", "a.csv", "b.csv"},
 				{"import", "orders", "a.csv", "--frobnicate"},
+				{"import", "orders", "a.csv", "--channel", "Trade Fair"},
 			} {
 				if _, err := runCmd(args...); err == nil {
 					t.Errorf("%v succeeded", args)

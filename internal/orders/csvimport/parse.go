@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/catalog"
 	"github.com/orderly-oms/orderly/internal/customers"
 	"github.com/orderly-oms/orderly/internal/money"
@@ -32,6 +33,10 @@ const maxLinesPerOrder = orders.MaxLines
 
 // channelPattern is what orders.PlaceInput.Channel accepts.
 var channelPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
+
+// ValidChannel reports whether name is a channel name orders accept: 1 to
+// 40 lower-case letters, digits, - or _, starting with a letter or digit.
+func ValidChannel(name string) bool { return channelPattern.MatchString(name) }
 
 // paymentStatuses are the values payment_status may take (blank is paid).
 var paymentStatuses = []string{"paid", "authorized", "pending", "partially_paid", "refunded", "partially_refunded", "voided"}
@@ -127,6 +132,7 @@ type ReaderOptions struct {
 // holding more than one order's rows in memory.
 type Reader struct {
 	cr      *csv.Reader
+	br      *bufio.Reader
 	count   *countingReader
 	delim   rune
 	channel string
@@ -150,6 +156,12 @@ type Reader struct {
 // most frequent outside quotes) and the columns; a UTF-8 byte order mark is
 // skipped. A header that cannot be used is a *FileError.
 func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
+	if opts.Channel == "" {
+		opts.Channel = DefaultChannel
+	}
+	if !ValidChannel(opts.Channel) {
+		return nil, apperr.InvalidField("channel", "must be 1 to 40 lower-case letters, digits, - or _, got %s", quoteShort(opts.Channel))
+	}
 	cnt := &countingReader{r: r}
 	br := bufio.NewReaderSize(cnt, maxHeaderBytes)
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
@@ -172,10 +184,7 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	cr.Comma = delim
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	rd := &Reader{cr: cr, count: cnt, delim: delim, channel: opts.Channel, seen: map[uint64]uint32{}, seed: maphash.MakeSeed()}
-	if rd.channel == "" {
-		rd.channel = DefaultChannel
-	}
+	rd := &Reader{cr: cr, br: br, count: cnt, delim: delim, channel: opts.Channel, seen: map[uint64]uint32{}, seed: maphash.MakeSeed()}
 	header, err := cr.Read()
 	if err != nil {
 		var pe *csv.ParseError
@@ -272,8 +281,9 @@ func (r *Reader) Delimiter() rune { return r.delim }
 // Rows returns how many data rows have been read so far.
 func (r *Reader) Rows() int { return r.rows }
 
-// BytesRead returns how many bytes of the file have been read so far.
-func (r *Reader) BytesRead() int64 { return r.count.n }
+// BytesRead returns how many bytes of the file have been read so far (not
+// counting what is buffered ahead).
+func (r *Reader) BytesRead() int64 { return r.count.n - int64(r.br.Buffered()) }
 
 // Next returns the next order, or io.EOF after the last one. Problems with
 // an order's rows are in its Problems and never stop the reading: only an

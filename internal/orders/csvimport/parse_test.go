@@ -2,6 +2,7 @@ package csvimport
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/customers"
 	"github.com/orderly-oms/orderly/internal/money"
 	"github.com/orderly-oms/orderly/internal/orders"
@@ -302,6 +304,16 @@ func TestChannel(t *testing.T) {
 	}
 }
 
+func TestInvalidChannelOption(t *testing.T) {
+	_, err := NewReader(strings.NewReader("order_ref,email,currency,sku,quantity\n"), ReaderOptions{Channel: "Trade Fair"})
+	if !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), `channel: must be 1 to 40 lower-case letters, digits, - or _, got "Trade Fair"`) {
+		t.Fatalf("err %v", err)
+	}
+	if !ValidChannel("trade-fair_2") || ValidChannel("") || ValidChannel("-x") {
+		t.Fatal("ValidChannel")
+	}
+}
+
 func TestLocate(t *testing.T) {
 	got := readAll(t, "order_ref,email,currency,sku,quantity,ship_country,payment_status\nA,a@x.io,EUR,MUG-1,1,,\nA,,,MUG-2,1,XX,later\n")
 	o := got[0]
@@ -341,4 +353,54 @@ func TestProblemsPerOrderAreBounded(t *testing.T) {
 	if len(p) != maxProblems+1 || p[len(p)-1].String() != "line 501: and 151 more problems in lines 2–501" {
 		t.Fatalf("%d problems, last %v", len(p), p[len(p)-1])
 	}
+}
+
+// TestDocsShowTheExample keeps docs/import.md's example and column list in
+// step with the code.
+func TestDocsShowTheExample(t *testing.T) {
+	b, err := os.ReadFile("../../../docs/import.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	if !strings.Contains(doc, "```csv\n"+Example+"```") {
+		t.Error("docs/import.md does not show csvimport.Example")
+	}
+	for _, c := range ColumnNames() {
+		if !strings.Contains(doc, "`"+c+"`") {
+			t.Errorf("docs/import.md does not describe column %s", c)
+		}
+	}
+}
+
+func TestBytesReadFollowsTheRows(t *testing.T) {
+	text := manyRows(2000)
+	r, err := NewReader(strings.NewReader(text), ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var half int64
+	for n := 0; ; n++ {
+		_, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if n == 1000 {
+			half = r.BytesRead()
+		}
+	}
+	// Half-way through the rows, about half the bytes are read (not the
+	// whole 64 KiB read-ahead of a small file).
+	if total := int64(len(text)); r.BytesRead() != total || half < total/3 || half > total*2/3 {
+		t.Fatalf("read %d of %d bytes at the end, %d half-way", r.BytesRead(), total, half)
+	}
+}
+
+func manyRows(n int) string {
+	var b strings.Builder
+	b.WriteString("order_ref,email,currency,sku,quantity\n")
+	for i := range n {
+		fmt.Fprintf(&b, "R%d,a@x.io,EUR,MUG-1,1\n", i)
+	}
+	return b.String()
 }
