@@ -13,7 +13,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/store/storetest"
 )
 
-var updateDocs = flag.Bool("update", false, "rewrite generated documentation (the route list in docs/permissions.md)")
+var updateDocs = flag.Bool("update", false, "rewrite generated documentation (the route list in docs/permissions.md, docs/openapi.json)")
 
 const permissionsDoc = "../../docs/permissions.md"
 
