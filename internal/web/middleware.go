@@ -195,8 +195,12 @@ func withRequestIDs(l *slog.Logger) *slog.Logger {
 // Content-Length is refused at once; an undeclared (chunked) body fails when
 // a reader passes the limit.
 func (s *Server) limitBody(next http.Handler) http.Handler {
-	limit := s.cfg.MaxBodyBytes
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit := s.bodyLimit(r) // console_import.go
+		if limit <= 0 {
+			next.ServeHTTP(w, r) // the handler bounds its own body
+			return
+		}
 		if r.ContentLength > limit {
 			writeProblem(w, r, http.StatusRequestEntityTooLarge, TooLarge, tooLargeDetail(limit))
 			return

@@ -33,6 +33,9 @@ type Config struct {
 	Now    func() time.Time
 	// MaxBodyBytes bounds request bodies (default 1 MiB); larger ones get 413.
 	MaxBodyBytes int64
+	// MaxUploadBytes bounds the console's CSV upload (default 20 MiB);
+	// larger files get 413.
+	MaxUploadBytes int64
 	// SecureCookies marks cookies Secure (set it when served over TLS).
 	SecureCookies bool
 	Version       string
@@ -145,6 +148,7 @@ func (s *Server) registerRoutes() {
 	s.registerOrders()
 	s.registerCustomers()
 	s.registerConsole()
+	s.registerConsoleImport()
 	s.registerShopifyWebhooks()
 }
 
