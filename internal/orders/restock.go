@@ -12,8 +12,17 @@ import (
 // lines waiting for it (backordered units, then short ones), in order of
 // arrival, up to increase units and no further, inside tx. It is the
 // inventory restock hook and also runs after a cancellation frees stock.
+// A SKU not yet released ignores stock: its waiting (short) lines are served
+// at the release, after its pre-orders.
 func (s *Service) fillBackorders(ctx context.Context, tx *sql.Tx, variantID int64, increase int) error {
 	if increase <= 0 {
+		return nil
+	}
+	pols, err := s.inv.Policies(ctx, tx, []int64{variantID})
+	if err != nil {
+		return err
+	}
+	if pols[variantID].IsPreorder(s.clock()) {
 		return nil
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT l.order_id, l.position FROM order_lines l
@@ -102,11 +111,16 @@ func (s *Service) fillBackorders(ctx context.Context, tx *sql.Tx, variantID int6
 // ReleaseDuePreorders releases the pre-orders of every SKU whose release date
 // has come: in order of arrival, each pre-ordered unit gets stock if there
 // is some, and otherwise waits as a backorder (it was promised: it does not
-// count against the SKU's backorder limit). It returns how many units it
-// released. A periodic job runs it.
+// count against the SKU's backorder limit). Stock the pre-orders leave goes
+// to the SKU's lines waiting for stock (short units). It returns how many
+// pre-ordered units it released. A periodic job runs it.
 func (s *Service) ReleaseDuePreorders(ctx context.Context) (int, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT variant_id FROM variant_stock_policies
-		WHERE preordered > 0 AND preorder_release_at IS NOT NULL AND preorder_release_at <= $1 ORDER BY variant_id`, s.clock())
+	// A released SKU with lines still waiting is visited too: it ignored its
+	// stock until now, so what it has goes to them (fillBackorders).
+	rows, err := s.db.R.QueryContext(ctx, `SELECT p.variant_id FROM variant_stock_policies p
+		WHERE p.preorder_release_at IS NOT NULL AND p.preorder_release_at <= $1 AND (p.preordered > 0
+			OR EXISTS (SELECT 1 FROM order_lines l WHERE l.variant_id = p.variant_id AND (l.qty_short > 0 OR l.qty_backordered > 0)))
+		ORDER BY p.variant_id`, s.clock())
 	if err != nil {
 		return 0, fmt.Errorf("due pre-orders: %w", err)
 	}
@@ -223,6 +237,15 @@ func (s *Service) releasePreorders(ctx context.Context, tx *sql.Tx, variantID in
 			return 0, err
 		}
 		released += q
+	}
+	// Stock the pre-orders did not need goes to the lines waiting for it
+	// (short units of orders placed when the pre-order cap was full).
+	left, err := s.inv.ATS(ctx, tx, variantID)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.fillBackorders(ctx, tx, variantID, left); err != nil {
+		return 0, err
 	}
 	return released, nil
 }
