@@ -12,6 +12,9 @@ import (
 
 	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/auth"
+	"github.com/orderly-oms/orderly/internal/customers"
+	"github.com/orderly-oms/orderly/internal/demo"
+	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/orders/csvimport"
 	"github.com/orderly-oms/orderly/internal/orders/orderstest"
@@ -340,4 +343,44 @@ func TestReportWriter(t *testing.T) {
 	if b.String() != want {
 		t.Fatalf("report:\n%s\nwant:\n%s", b.String(), want)
 	}
+}
+
+// TestDemoFile imports testdata/demo.csv, the file the README's tour uses,
+// into the demo store.
+func TestDemoFile(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		clock := orderstest.NewClock(orderstest.T0)
+		if _, err := demo.Load(ctx, db, clock.Now); err != nil {
+			t.Fatal(err)
+		}
+		inv := inventory.New(db, clock.Now, inventory.Options{})
+		svc, err := orders.New(db, inv, customers.NewService(db, clock.Now), nil, clock.Now, orders.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		im := csvimport.New(svc, db, inv, clock.Now, nil)
+		f, err := os.Open("testdata/demo.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		rep, err := im.Run(ctx, f, csvimport.Options{KeepResults: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(counts{Orders: 4, Created: 3, Failed: 1}, countsOf(rep)); d != "" {
+			t.Fatalf("counts (-want +got):\n%s%v", d, failures(rep))
+		}
+		want := map[string][]string{"FAIR-004": {`line 7, column sku: unknown SKU "NOT-A-SKU"`}}
+		if d := cmp.Diff(want, failures(rep)); d != "" {
+			t.Fatalf("failures (-want +got):\n%s", d)
+		}
+		states := map[string]orders.State{}
+		for _, r := range rep.Results {
+			states[r.Ref] = r.State
+		}
+		if d := cmp.Diff(map[string]orders.State{"FAIR-001": orders.ReadyToRoute, "FAIR-002": orders.ReadyToRoute, "FAIR-003": orders.OnHold, "FAIR-004": ""}, states); d != "" {
+			t.Fatalf("states (-want +got):\n%s", d)
+		}
+	})
 }
