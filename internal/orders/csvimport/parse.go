@@ -200,21 +200,26 @@ func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 }
 
 // detectDelimiter returns the most frequent of , ; and tab outside quotes on
-// the first line, comma on a tie, or 0 if the line does not end within head.
+// the first non-blank line, comma on a tie, or 0 if the line does not end
+// within head.
 func detectDelimiter(head []byte) rune {
 	var comma, semi, tab int
-	quoted, ended := false, false
+	quoted, ended, started := false, false, false
 	for _, c := range head {
 		if c == '"' {
 			quoted = !quoted
+			started = true
 			continue
 		}
 		if quoted {
 			continue
 		}
-		if c == '\n' {
+		if c == '\n' && started {
 			ended = true
 			break
+		}
+		if c != '\n' && c != '\r' && c != ' ' {
+			started = true
 		}
 		switch c {
 		case ',':
