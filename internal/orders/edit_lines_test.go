@@ -185,7 +185,8 @@ func TestEditQuantityUpChargesAndTakesStockLikePlace(t *testing.T) {
 
 // TestRefundsAfterIncreaseSumToWhatWasCharged grows a discounted line,
 // then cancels it in steps: every refund is what the refund arithmetic says
-// and together they are exactly the line's charges.
+// and together they are exactly the line's charges. It is the worked example
+// of docs/orders.md ("Refunds, exactly"): change both together.
 func TestRefundsAfterIncreaseSumToWhatWasCharged(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		f := orderstest.New(t, db, orders.Options{})
@@ -195,8 +196,8 @@ func TestRefundsAfterIncreaseSumToWhatWasCharged(t *testing.T) {
 		in.Lines[0].Discount = eur(100) // line 1: 29.00
 		in.Shipping = eur(495)
 		o := place(t, f, in)
-		if _, err := f.Orders.Cancel(ctx, o.Number, orders.CancelInput{Lines: []orders.LineQuantity{{Line: 1, Quantity: 1}}, Reason: "one broke"}); err != nil {
-			t.Fatal(err)
+		if c, err := f.Orders.Cancel(ctx, o.Number, orders.CancelInput{Lines: []orders.LineQuantity{{Line: 1, Quantity: 1}}, Reason: "one broke"}); err != nil || c.Refund != eur(966) {
+			t.Fatalf("cancel one mug: refund %v, want 9.66: %v", c.Refund, err)
 		}
 		// Open: 2 units worth 19.34. +2 at 10.00: 39.34 over 4 units.
 		r, err := f.Orders.EditQuantity(ctx, o.Number, 1, 4, "two more")
@@ -208,8 +209,8 @@ func TestRefundsAfterIncreaseSumToWhatWasCharged(t *testing.T) {
 		if err != nil || r.Refund != eur(983) {
 			t.Fatalf("decrease: refund %v, want 9.83: %v", r.Refund, err)
 		}
-		if _, err := f.Orders.Cancel(ctx, o.Number, orders.CancelInput{Reason: "all of it"}); err != nil {
-			t.Fatal(err)
+		if c, err := f.Orders.Cancel(ctx, o.Number, orders.CancelInput{Reason: "all of it"}); err != nil || c.Refund != eur(2951+1000+495) {
+			t.Fatalf("cancel the order: refund %v, want 44.46: %v", c.Refund, err)
 		}
 		g, _ := f.Orders.Get(ctx, o.Number)
 		charged, refunded := payments(t, f, o.Number)
