@@ -72,9 +72,9 @@ type LineInput struct {
 type PaymentSignal struct {
 	// Status is the financial status: paid (default), authorized,
 	// pending, partially_paid, refunded, voided. pending and voided hold the order.
-	Status string
+	Status string `json:"status"`
 	// Risk is low (default), medium or high; high holds the order.
-	Risk string
+	Risk string `json:"risk"`
 }
 
 // State is the state of an order.

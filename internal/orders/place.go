@@ -485,6 +485,9 @@ func (s *Service) place(ctx context.Context, tx *sql.Tx, p *planned) (int64, err
 			return 0, err
 		}
 	}
+	if err := s.resolveRejection(ctx, tx, p.channel, p.in.ExternalID, number); err != nil {
+		return 0, err
+	}
 	if p.in.DeliveryID != "" {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (source, delivery_id, topic, order_id, received_at)
 			VALUES ($1, $2, 'orders/create', $3, $4)`, p.channel, p.in.DeliveryID, number, now); err != nil {

@@ -119,7 +119,7 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 				s.log.ErrorContext(ctx, "release idempotency key", "err", err)
 			}
 		}()
-		next.ServeHTTP(cw, r)
+		next.ServeHTTP(cw, r.WithContext(context.WithValue(r.Context(), idempotencyScopeKey{}, req.Principal+"\x00"+key)))
 		completed = true
 
 		ctx, cancel := context.WithTimeout(bg, 5*time.Second)
@@ -128,8 +128,9 @@ func (s *Server) idempotency(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		if status >= 500 {
-			// Server errors are not answers: the retry should run again.
+		if status >= 500 || status == http.StatusUnsupportedMediaType {
+			// Server errors are not answers, and a 415 depends on a header
+			// the key does not cover: the retry should run again.
 			if err := idempotency.Release(ctx, s.cfg.DB, ticket); err != nil {
 				s.log.ErrorContext(ctx, "release idempotency key", "err", err)
 			}
@@ -173,3 +174,19 @@ func (w *captureWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection.
 func (w *captureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+type idempotencyScopeKey struct{}
+
+// idempotencyID returns a stable id for the request's Idempotency-Key, scoped
+// to the caller, if the request carried one. Handlers that write in one
+// transaction record it there (e.g. as the order's delivery id), so a retry
+// that takes over a claim left by a crashed instance finds the first result
+// instead of acting twice.
+func idempotencyID(ctx context.Context) (string, bool) {
+	scope, ok := ctx.Value(idempotencyScopeKey{}).(string)
+	if !ok {
+		return "", false
+	}
+	sum := sha256.Sum256([]byte(scope))
+	return "idempotency-key:" + hex.EncodeToString(sum[:16]), true
+}

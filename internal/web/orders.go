@@ -204,7 +204,12 @@ type placeOrderOutput struct {
 }
 
 func (s *Server) placeOrder(ctx context.Context, in *placeOrderInput) (*placeOrderOutput, error) {
-	placed, err := s.cfg.Orders.Place(ctx, in.Body.input())
+	pi := in.Body.input()
+	if id, ok := idempotencyID(ctx); ok && pi.ExternalID == "" {
+		// The key is recorded in the order's own transaction (decision 0003).
+		pi.DeliveryID = id
+	}
+	placed, err := s.cfg.Orders.Place(ctx, pi)
 	if err != nil {
 		return nil, refusedLines(err)
 	}

@@ -507,3 +507,35 @@ func TestOrderListAPI(t *testing.T) {
 		})
 	})
 }
+
+// TestPlaceOrderKeyOutlivesLostClaim covers the gap decision 0003 names: the
+// business transaction committed but the stored answer was lost (a crash
+// before it was written; here, the key row deleted). A retry with the same
+// key must find the order, not place it again.
+func TestPlaceOrderKeyOutlivesLostClaim(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		a := newOrderAPI(t, db, auth.Operations, orders.Options{})
+		mug := a.fx.AddSKU("MUG-1", 10)
+		body := orderJSON("ana@example.com", `{"sku":"MUG-1","quantity":2}`, "")
+		key := map[string]string{"Idempotency-Key": "lost-answer"}
+		r1, _ := a.call("POST", "/orders", body, key)
+		if r1.status != 201 {
+			t.Fatalf("first: %d %s", r1.status, r1.raw)
+		}
+		if _, err := db.W.Exec(`DELETE FROM idempotency_keys`); err != nil {
+			t.Fatal(err)
+		}
+		r2, _ := a.call("POST", "/orders", body, key)
+		if r2.status != 200 || r2.str("number") != r1.str("number") {
+			t.Errorf("retry after the answer was lost: %d %s, want 200 and order %s", r2.status, r2.raw, r1.str("number"))
+		}
+		// Another key is another order.
+		if r3, _ := a.call("POST", "/orders", body, map[string]string{"Idempotency-Key": "other"}); r3.status != 201 || r3.str("number") == r1.str("number") {
+			t.Errorf("a new key: %d %s", r3.status, r3.raw)
+		}
+		if a.fx.ATS(mug) != 6 {
+			t.Errorf("ATS %d, want 6 (two orders of 2)", a.fx.ATS(mug))
+		}
+	})
+}

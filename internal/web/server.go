@@ -150,6 +150,7 @@ func (s *Server) registerRoutes() {
 	s.registerConsole()
 	s.registerConsoleImport()
 	s.registerShopifyWebhooks()
+	s.registerIntake()
 }
 
 // operation registers one API operation that requires perm. Service errors are

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -98,6 +99,7 @@ func (s *Server) shopifyOrdersCreate(w http.ResponseWriter, r *http.Request) str
 	in, err := shopify.ParseOrder(body)
 	if err != nil {
 		s.log.ErrorContext(ctx, "shopify order not placed: invalid payload", "shop", shop, "delivery", delivery, "err", err)
+		s.keepRejection(ctx, in.ExternalID, delivery, body, err)
 		writeShopifyProblem(w, r, err)
 		return "invalid"
 	}
@@ -113,6 +115,7 @@ func (s *Server) shopifyOrdersCreate(w http.ResponseWriter, r *http.Request) str
 		// acknowledge it, say why in the body, and make it loud here.
 		s.log.ErrorContext(ctx, "shopify order refused: not enough stock; handle it in Shopify admin", "shop", shop,
 			"delivery", delivery, "shopify_order", in.ExternalID, "email", in.Customer.Email, "err", err)
+		s.keepRejection(ctx, in.ExternalID, delivery, body, err)
 		writeJSON(w, http.StatusOK, ShopifyWebhookReply{Refused: shopifyProblem(err)})
 		return "refused"
 	case apperr.Is(err, apperr.Unavailable):
@@ -131,6 +134,7 @@ func (s *Server) shopifyOrdersCreate(w http.ResponseWriter, r *http.Request) str
 		} else {
 			s.log.ErrorContext(ctx, "shopify order not placed", "shop", shop, "delivery", delivery,
 				"shopify_order", in.ExternalID, "err", err)
+			s.keepRejection(ctx, in.ExternalID, delivery, body, err)
 		}
 		writeShopifyProblem(w, r, err)
 		if p.Status >= 500 {
@@ -188,4 +192,15 @@ func quoteOrNone(s string) string {
 		return "(none)"
 	}
 	return strconv.Quote(s)
+}
+
+// keepRejection records a Shopify order that could not be placed, so it is
+// listed for staff (GET /api/v1/intake/rejections) rather than lost in a log.
+// A failure to record it is logged: the answer to Shopify does not change.
+func (s *Server) keepRejection(ctx context.Context, externalID, delivery string, body []byte, cause error) {
+	_, err := s.cfg.Orders.RecordRejection(context.WithoutCancel(ctx), orders.Rejection{Channel: "shopify",
+		ExternalID: externalID, DeliveryID: delivery, Code: string(apperr.CodeOf(cause)), Reason: cause.Error(), Payload: string(body)})
+	if err != nil {
+		s.log.ErrorContext(ctx, "record rejected shopify order", "delivery", delivery, "err", err)
+	}
 }

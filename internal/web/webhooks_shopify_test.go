@@ -40,6 +40,7 @@ type shopifyStore struct {
 	inv    *inventory.Service
 	orders *orders.Service
 	skus   map[string]int64 // variant id by SKU
+	offers map[string]int64 // offer id by SKU
 }
 
 type shopifyStoreOptions struct {
@@ -61,7 +62,7 @@ func newShopifyStore(t testing.TB, db *store.DB, o shopifyStoreOptions) *shopify
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &shopifyStore{t: t, db: db, inv: inv, orders: ord, skus: map[string]int64{}}
+	st := &shopifyStore{t: t, db: db, inv: inv, orders: ord, skus: map[string]int64{}, offers: map[string]int64{}}
 
 	price, _ := money.Parse("199.00", "USD")
 	p, err := cat.CreateProduct(ctx, catalog.NewProduct{Title: "IPod Nano - 8gb", Status: "active", Variants: []catalog.NewVariant{
@@ -85,6 +86,7 @@ func newShopifyStore(t testing.TB, db *store.DB, o shopifyStoreOptions) *shopify
 		if err != nil {
 			t.Fatalf("offer %d: %v", i, err)
 		}
+		st.offers[sku] = offer.ID
 		qty, ok := o.stock[sku]
 		if !ok {
 			qty = 10
@@ -416,6 +418,28 @@ func TestShopifyWebhookOutOfStock(t *testing.T) {
 				t.Errorf("refusal does not name Shopify's line: %s", r.raw)
 			}
 			st.nothingStored("after a refused order")
+			// The refusal is kept for staff, not only logged; a retry is one
+			// more attempt of the same rejection.
+			st.deliver(signed(body, "o-2"))
+			rej, _, err := st.orders.Rejections(context.Background(), orders.RejectionFilter{Open: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rej) != 1 || rej[0].Code != "unavailable" || rej[0].Attempts != 2 || rej[0].ExternalID == "" ||
+				rej[0].DeliveryID != "o-2" || !strings.Contains(rej[0].Reason, "IPOD2008BLACK") || !json.Valid([]byte(rej[0].Payload)) {
+				t.Fatalf("rejections %+v", rej)
+			}
+			// Once stock arrives, Shopify's next retry places it and resolves the rejection.
+			if _, err := st.inv.Report(context.Background(), st.offers["IPOD2008BLACK"], 5, time.Time{}, "test"); err != nil {
+				t.Fatal(err)
+			}
+			if r := st.deliver(signed(body, "o-3")); r.status != 200 || r.order == nil || !r.created {
+				t.Fatalf("retry with stock: %d %s", r.status, r.raw)
+			}
+			all, _, _ := st.orders.Rejections(context.Background(), orders.RejectionFilter{})
+			if len(all) != 1 || all[0].ResolvedAt == nil || !strings.HasPrefix(all[0].Resolution, "placed as order") {
+				t.Errorf("rejection after the order was placed: %+v", all)
+			}
 		})
 		// Pending payment is held, and so is a short order under the hold
 		// policy.
