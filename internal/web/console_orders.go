@@ -538,6 +538,12 @@ func (v *orderView) Value(form, field string, def any) string {
 	return fmt.Sprint(def)
 }
 
+// Who is an actor ("staff:3 ana@example.com") as shown: the name alone.
+func (v *orderView) Who(actor string) string {
+	who, _ := splitActor(actor)
+	return who
+}
+
 // Opened reports whether form was refused, to open its <details>.
 func (v *orderView) Opened(form string) bool { return v.Form == form }
 
