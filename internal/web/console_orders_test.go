@@ -397,3 +397,26 @@ func TestConsoleOrdersReadOnly(t *testing.T) {
 		wantStatus(t, c.get(fmt.Sprintf("/console/customers/%d", o.ana.CustomerID)), http.StatusForbidden)
 	})
 }
+
+// TestConsoleOrderCrossSitePostRefused checks that an order action posted
+// from another site is refused (http.CrossOriginProtection) and changes nothing.
+func TestConsoleOrderCrossSitePostRefused(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, store.SQLite)
+	s, base := newConsoleServer(t, db)
+	seedConsole(t, s)
+	o := seedConsoleOrders(t, s)
+	c := newConsoleClient(t, base)
+	c.login(consoleUser(t, s, auth.Owner, "owner@example.com"))
+	req, _ := http.NewRequest(http.MethodPost, base+orderPath(o.ana)+"/cancel", strings.NewReader("reason=evil"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	wantStatus(t, c.do(req), http.StatusForbidden)
+	got, err := s.cfg.Orders.Get(context.Background(), o.ana.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != orders.ReadyToRoute {
+		t.Fatalf("a cross-site post changed the order to %s", got.State)
+	}
+}
