@@ -146,6 +146,7 @@ func (s *Server) registerRoutes() {
 	s.registerStock()
 	s.registerStockPolicies()
 	s.registerOrders()
+	s.registerOrderEdits()
 	s.registerCustomers()
 	s.registerConsole()
 	s.registerConsoleImport()
