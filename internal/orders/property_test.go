@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"slices"
 	"strconv"
@@ -28,13 +29,14 @@ import (
 // manual adjustments, safety buffers, pre-order release, holds, sending and
 // shipping) and after every step checks the invariants of check against
 // the database. It runs under both short-order policies on SQLite and, with
-// fewer and shorter sequences, on PostgreSQL.
+// fewer and shorter sequences (unless -rapid.checks is given), on PostgreSQL.
 func TestOrderProperties(t *testing.T) {
 	for _, engine := range storetest.Engines(t) {
-		// PostgreSQL is slower per statement: fewer sequences, fewer steps.
+		// PostgreSQL is slower per statement: fewer sequences, fewer steps,
+		// unless -rapid.checks is given.
 		budget, steps := 1<<30, 40 // all of rapid's checks (-rapid.checks, default 100)
-		if engine == store.Postgres {
-			budget, steps = 8, 12
+		if f := flag.Lookup("rapid.checks"); engine == store.Postgres && (f == nil || f.Value.String() == f.DefValue) {
+			budget, steps = 20, 20
 		}
 		for _, short := range []orders.ShortPolicy{orders.RefuseShort, orders.HoldShort} {
 			t.Run(string(engine)+"/"+string(short), func(t *testing.T) {
