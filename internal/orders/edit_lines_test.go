@@ -3,7 +3,9 @@ package orders_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -371,6 +373,94 @@ func TestAddAndRemoveLines(t *testing.T) {
 		}
 		if _, err := f.Orders.EditQuantity(ctx, o.Number, 2, 1, "late"); !apperr.Is(err, apperr.Conflict) {
 			t.Errorf("edit after send: %v", err)
+		}
+	})
+}
+
+// TestConcurrentIncreasesNeverOversell races quantity increases of many
+// orders for the last units: exactly as many succeed as there is stock for.
+func TestConcurrentIncreasesNeverOversell(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := orderstest.New(t, db, orders.Options{})
+		s := f.AddSKU("LAST-1", 20)
+		var numbers []int64
+		for i := range 10 {
+			numbers = append(numbers, place(t, f, orderstest.Input(fmt.Sprintf("c%d@example.com", i), "LAST-1", 1)).Number)
+		}
+		// 10 left; each order asks for 2 more: 5 can have them.
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok, refused := 0, 0
+		for _, n := range numbers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := f.Orders.EditQuantity(ctx, n, 1, 3, "two more")
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					ok++
+				case apperr.Is(err, apperr.Unavailable):
+					refused++
+				default:
+					t.Errorf("edit %d: %v", n, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if ok != 5 || refused != 5 || f.ATS(s) != 0 {
+			t.Errorf("%d increased, %d refused, ATS %d; want 5, 5, 0", ok, refused, f.ATS(s))
+		}
+		var reserved, rows int
+		db.R.QueryRowContext(ctx, `SELECT reserved FROM stock_positions WHERE offer_id = $1`, s.Offer).Scan(&reserved)
+		db.R.QueryRowContext(ctx, `SELECT COALESCE(SUM(quantity), 0) FROM stock_reservations WHERE offer_id = $1`, s.Offer).Scan(&rows)
+		if reserved != 20 || rows != 20 {
+			t.Errorf("reserved %d, reservation rows %d, want 20", reserved, rows)
+		}
+	})
+}
+
+// TestCrossingEditsComplete runs two edits at once whose freed stock fills
+// each other's order (each locks its own order, then the other's): on
+// PostgreSQL one of them may be chosen as a deadlock victim and is retried;
+// both must complete, each waiting line filled once.
+func TestCrossingEditsComplete(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := orderstest.New(t, db, orders.Options{})
+		for round := range 5 {
+			x, y := f.AddSKU(fmt.Sprintf("X-%d", round), 1), f.AddSKU(fmt.Sprintf("Y-%d", round), 1)
+			f.Policy(x, inventory.PolicyInput{BackorderLimit: 5})
+			f.Policy(y, inventory.PolicyInput{BackorderLimit: 5})
+			a := place(t, f, orderstest.Input("a@example.com", x.SKU, 1))
+			b := place(t, f, orderstest.Input("b@example.com", y.SKU, 1))
+			// a: X reserved, Y waiting; b: Y reserved, X waiting.
+			if _, err := f.Orders.AddLine(ctx, a.Number, orders.LineInput{SKU: y.SKU, Quantity: 1}, "y too"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.Orders.AddLine(ctx, b.Number, orders.LineInput{SKU: x.SKU, Quantity: 1}, "x too"); err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			for _, n := range []int64{a.Number, b.Number} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := f.Orders.RemoveLine(ctx, n, 1, "not this one"); err != nil {
+						t.Errorf("round %d: remove line 1 of %d: %v", round, n, err)
+					}
+				}()
+			}
+			wg.Wait()
+			for _, n := range []int64{a.Number, b.Number} {
+				o, err := f.Orders.Get(ctx, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if l := o.Lines[1]; l.Reserved != 1 || l.Backordered != 0 || o.State != orders.ReadyToRoute {
+					t.Errorf("round %d: order %d line 2 %+v, state %s: want its unit reserved", round, n, l, o.State)
+				}
+			}
 		}
 	})
 }

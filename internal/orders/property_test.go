@@ -634,9 +634,12 @@ func (w *world) check(step string) {
 		}
 	}
 
-	// Pools: the counters are the lines' units; backorders stay within the
-	// limit except units a pre-order release put there (promised before);
-	// pre-orders stay within the global and channel caps.
+	// Pools: the counters are the lines' units; pre-orders stay within the
+	// global and channel caps. The backorder pool may pass its limit only by
+	// units a pre-order release put there (promised before). The pool is one
+	// counter, so once units are filled or cancelled nobody can tell released
+	// units from others; what is guaranteed, and checked, is that any other
+	// step that grows the pool leaves it within the limit.
 	pols, err := w.f.Inventory.Policies(w.ctx, w.f.DB.R, variantIDs)
 	if err != nil {
 		rt.Fatal(err)
