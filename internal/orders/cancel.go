@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/money"
@@ -33,6 +34,7 @@ type Payment struct {
 	Reason string      `json:"reason"`
 	Detail string      `json:"detail"` // JSON: the parts per line and shipping
 	Actor  string      `json:"actor"`
+	At     time.Time   `json:"at"`
 }
 
 // CancelResult is the outcome of Cancel.
@@ -52,8 +54,9 @@ type RefundPart struct {
 	Shipping bool        `json:"shipping,omitempty"`
 }
 
-// cancellable is how many units of l can still be cancelled.
-func cancellable(l *Line) int {
+// Cancellable is how many units of l can still be cancelled: every unit not
+// shipped, unless the line has shipped, been delivered or been cancelled.
+func (l *Line) Cancellable() int {
 	switch l.State {
 	case LineShipped, LineDelivered, LineCancelled:
 		return 0
@@ -100,7 +103,7 @@ func (s *Service) Cancel(ctx context.Context, number int64, in CancelInput) (Can
 		want := map[int]int{}
 		if len(in.Lines) == 0 {
 			for _, l := range o.Lines {
-				if n := cancellable(&l); n > 0 {
+				if n := l.Cancellable(); n > 0 {
 					want[l.Position] = n
 				}
 			}
@@ -112,7 +115,7 @@ func (s *Service) Cancel(ctx context.Context, number int64, in CancelInput) (Can
 					fe.Add(fmt.Sprintf("lines[%d].line", i), "order %d has no line %d", number, lq.Line)
 					continue
 				}
-				n := cancellable(l)
+				n := l.Cancellable()
 				if n == 0 {
 					return errLineState(number, *l, "cancel it")
 				}
@@ -266,7 +269,7 @@ func (s *Service) recordPayment(ctx context.Context, tx *sql.Tx, o *Order, kind 
 
 // Payments returns the refunds and charges recorded for an order, oldest first.
 func (s *Service) Payments(ctx context.Context, number int64) ([]Payment, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT id, kind, amount, currency, reason, detail, actor FROM order_payments
+	rows, err := s.db.R.QueryContext(ctx, `SELECT id, kind, amount, currency, reason, detail, actor, created_at FROM order_payments
 		WHERE order_id = $1 ORDER BY id`, number)
 	if err != nil {
 		return nil, fmt.Errorf("payments of order %d: %w", number, err)
@@ -275,9 +278,10 @@ func (s *Service) Payments(ctx context.Context, number int64) ([]Payment, error)
 	out := []Payment{}
 	for rows.Next() {
 		var p Payment
-		if err := rows.Scan(&p.ID, &p.Kind, &p.Amount.Amount, &p.Amount.Currency, &p.Reason, &p.Detail, &p.Actor); err != nil {
+		if err := rows.Scan(&p.ID, &p.Kind, &p.Amount.Amount, &p.Amount.Currency, &p.Reason, &p.Detail, &p.Actor, &p.At); err != nil {
 			return nil, fmt.Errorf("payments of order %d: %w", number, err)
 		}
+		p.At = p.At.UTC()
 		out = append(out, p)
 	}
 	return out, rows.Err()

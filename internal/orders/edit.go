@@ -8,9 +8,9 @@ import (
 	"github.com/orderly-oms/orderly/internal/customers"
 )
 
-// editable reports whether an order can still be edited: nothing of it has
-// gone to a supplier yet.
-func editable(o *Order) bool {
+// Editable reports whether an order can still be edited (address, lines):
+// nothing of it has gone to a supplier yet.
+func (o *Order) Editable() bool {
 	switch o.State {
 	case OnHold, AwaitingStock, ReadyToRoute:
 	default:
@@ -40,7 +40,7 @@ func (s *Service) EditAddress(ctx context.Context, number int64, addr customers.
 		if err != nil {
 			return err
 		}
-		if !editable(o) {
+		if !o.Editable() {
 			return errState(number, o.State, "change its address: it has gone to a supplier")
 		}
 		who := actor(ctx, "system:orders")

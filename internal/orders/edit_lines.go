@@ -111,7 +111,7 @@ func (s *Service) edit(ctx context.Context, number int64, reason string, fn func
 			return err
 		}
 		currency = o.Currency
-		if !editable(o) {
+		if !o.Editable() {
 			switch o.State {
 			case OnHold, AwaitingStock, ReadyToRoute:
 				return errState(number, o.State, "change its lines: a line has gone to a supplier")

@@ -213,13 +213,13 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]Summary, bool, erro
 		where = append(where, "o.state = "+arg(f.State))
 	}
 	if f.HoldReason != "" {
-		where = append(where, "EXISTS (SELECT 1 FROM order_holds h WHERE h.order_id = o.id AND h.released_at IS NULL AND h.reason = "+arg(f.HoldReason)+")")
+		where = append(where, "o.id IN (SELECT h.order_id FROM order_holds h WHERE h.released_at IS NULL AND h.reason = "+arg(f.HoldReason)+")")
 	}
 	if f.Backordered {
-		where = append(where, "EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.qty_backordered > 0)")
+		where = append(where, "o.id IN (SELECT l.order_id FROM order_lines l WHERE l.qty_backordered > 0)")
 	}
 	if f.Preordered {
-		where = append(where, "EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.qty_preordered > 0)")
+		where = append(where, "o.id IN (SELECT l.order_id FROM order_lines l WHERE l.qty_preordered > 0)")
 	}
 	if f.Channel != "" {
 		where = append(where, "o.channel = "+arg(f.Channel))
@@ -235,17 +235,25 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]Summary, bool, erro
 	}
 	if q := strings.TrimSpace(f.Q); q != "" {
 		q = strings.TrimPrefix(q, "#")
+		// The matching ids come from a UNION of indexed lookups: an OR of
+		// them would make the planner walk every order and filter.
 		var alts []string
 		if n, err := strconv.ParseInt(q, 10, 64); err == nil {
-			alts = append(alts, "o.id = "+arg(n))
+			alts = append(alts, "SELECT id FROM orders WHERE id = "+arg(n))
 		}
-		alts = append(alts, "o.external_id = "+arg(q))
-		if strings.Contains(q, "@") || !strings.ContainsAny(q, " ") {
+		alts = append(alts, "SELECT id FROM orders WHERE external_id = "+arg(q))
+		if !strings.ContainsAny(q, " ") {
 			lq := strings.ToLower(q)
-			alts = append(alts, "(o.email_key >= "+arg(lq)+" AND o.email_key < "+arg(lq+"\U0010FFFF")+")")
+			alts = append(alts, "SELECT id FROM orders WHERE email_key >= "+arg(lq)+" AND email_key < "+arg(lq+"\U0010FFFF"))
 		}
-		alts = append(alts, "o.id IN (SELECT l.order_id FROM order_lines l WHERE l.sku = "+arg(strings.ToUpper(q))+")")
-		where = append(where, "("+strings.Join(alts, " OR ")+")")
+		alts = append(alts, "SELECT order_id FROM order_lines WHERE sku = "+arg(strings.ToUpper(q)))
+		// PostgreSQL: ANY(ARRAY(...)) computes the few ids once; as a join
+		// or an IN it merges them with a backward walk of every order.
+		if s.db.Engine == store.Postgres {
+			where = append(where, "o.id = ANY(ARRAY("+strings.Join(alts, " UNION ")+"))")
+		} else {
+			where = append(where, "o.id IN ("+strings.Join(alts, " UNION ")+")")
+		}
 	}
 	if f.Before > 0 {
 		where = append(where, "o.id < "+arg(f.Before))

@@ -238,19 +238,8 @@ type lineRow struct {
 	Decision    []decisionPart
 }
 
-// cancellableUnits mirrors orders' rule: units not shipped, of a line not
-// shipped, delivered or cancelled. It only decides which forms to show; the
-// service decides what is allowed.
-func cancellableUnits(l orders.Line) int {
-	switch l.State {
-	case orders.LineShipped, orders.LineDelivered, orders.LineCancelled:
-		return 0
-	}
-	return l.Reserved + l.Backordered + l.Preordered + l.Short
-}
-
 func newLineRow(l orders.Line) lineRow {
-	row := lineRow{Line: l, State: stateBadge(l.State), Cancellable: cancellableUnits(l)}
+	row := lineRow{Line: l, State: stateBadge(l.State), Cancellable: l.Cancellable()}
 	add := func(n int, class, format string, args ...any) {
 		if n > 0 {
 			row.Decision = append(row.Decision, decisionPart{Text: fmt.Sprintf(format, append([]any{n}, args...)...), Class: class})
@@ -547,23 +536,6 @@ func (v *orderView) Who(actor string) string {
 // Opened reports whether form was refused, to open its <details>.
 func (v *orderView) Opened(form string) bool { return v.Form == form }
 
-// editableAddress mirrors orders' rule for address edits: nothing has gone
-// to a supplier yet.
-func editableAddress(o *orders.Order) bool {
-	switch o.State {
-	case orders.OnHold, orders.AwaitingStock, orders.ReadyToRoute:
-	default:
-		return false
-	}
-	for _, l := range o.Lines {
-		switch l.State {
-		case orders.LineSentToSupplier, orders.LineShipped, orders.LineDelivered:
-			return false
-		}
-	}
-	return true
-}
-
 // loadOrder gathers the order page.
 func (s *Server) loadOrder(r *http.Request) (*orderView, error) {
 	number, err := pathID(r, "number")
@@ -607,7 +579,7 @@ func (s *Server) loadOrder(r *http.Request) (*orderView, error) {
 	default:
 		v.CanHold = true
 	}
-	v.CanEditAddress = editableAddress(o)
+	v.CanEditAddress = o.Editable()
 	if v.ShowCustomer {
 		v.Address = addressLines(o.ShippingAddress)
 		if v.Customer, err = s.cfg.Customers.Get(ctx, o.CustomerID); err != nil {
