@@ -45,8 +45,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	lines := fs.Int("lines", 3, "lines per order")
 	modes := fs.String("modes", strings.Join(bench.AllModes, ","), "modes to run: raw, raw-nojob, inprocess, http")
 	seed := fs.Uint64("seed", 1, "seed of the generated orders")
+	rounds := fs.Int("rounds", 3, "rounds per level: the modes take turns, a round each, so noise on the machine hits them alike")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
-	profDir := fs.String("cpuprofile", "", "write a CPU profile of each measured batch to DIR/<mode>-c<concurrency>.pprof")
+	profDir := fs.String("cpuprofile", "", "write a CPU profile of each measured batch to DIR/<mode>-c<concurrency>-r<round>.pprof (go tool pprof merges several)")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
@@ -59,7 +60,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{"bench intake: --orders and --lines must be positive and --skus at least --lines"}
 	}
 	cfg := bench.Config{DSN: *dsn, MaxConns: *maxConns, Orders: *n, Concurrency: levels, SKUs: *skus, Lines: *lines,
-		Modes: strings.Split(*modes, ","), Seed: *seed}
+		Modes: strings.Split(*modes, ","), Seed: *seed, Rounds: *rounds}
 	if !*quiet {
 		cfg.Progress = stderr
 	}
@@ -67,8 +68,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := os.MkdirAll(*profDir, 0o755); err != nil {
 			return err
 		}
-		cfg.Measure = func(mode string, c int) func() {
-			f, err := os.Create(filepath.Join(*profDir, fmt.Sprintf("%s-c%d.pprof", mode, c)))
+		cfg.Measure = func(mode string, c, round int) func() {
+			f, err := os.Create(filepath.Join(*profDir, fmt.Sprintf("%s-c%d-r%d.pprof", mode, c, round)))
 			if err != nil {
 				fmt.Fprintln(stderr, "cpuprofile:", err)
 				return nil

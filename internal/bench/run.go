@@ -53,9 +53,12 @@ type Config struct {
 	Seed uint64
 	// Progress receives a line per step (may be nil).
 	Progress io.Writer
-	// Measure, if set, is called around each measured batch, e.g. to
-	// start and stop a CPU profile for one mode.
-	Measure func(mode string, concurrency int) (stop func())
+	// Rounds splits each level's orders into rounds that interleave the
+	// modes (default 3).
+	Rounds int
+	// Measure, if set, is called around each measured batch (one mode, one
+	// concurrency, one round), e.g. to start and stop a CPU profile.
+	Measure func(mode string, concurrency, round int) (stop func())
 }
 
 // Stats is one mode at one concurrency.
@@ -160,6 +163,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if len(cfg.Modes) == 0 {
 		cfg.Modes = AllModes
 	}
+	if cfg.Rounds <= 0 {
+		cfg.Rounds = 3
+	}
+	cfg.Rounds = min(cfg.Rounds, cfg.Orders)
 	for _, m := range cfg.Modes {
 		if !slices.Contains(AllModes, m) {
 			return nil, fmt.Errorf("unknown mode %q: want %v", m, AllModes)
@@ -251,28 +258,41 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	for li, c := range cfg.Concurrency {
 		lv := Level{Concurrency: c, Modes: map[string]Stats{}}
+		samples := map[string]*sample{}
+		// Every mode places the same orders (same SKUs and customers), under
+		// its own external ids, after a short unmeasured warm-up. The orders
+		// are split into rounds and the modes interleaved round by round, so
+		// a burst of other work on the machine, or the tables growing, does
+		// not fall on one mode only.
+		seed := cfg.Seed + uint64(li)*1000
 		for mi, mode := range cfg.Modes {
-			// Every mode places the same orders (same SKUs and customers),
-			// under its own external ids; a short unmeasured warm-up first.
-			seed := cfg.Seed + uint64(li)*1000
-			tag := fmt.Sprintf("%s-c%d", mode, c)
-			warm := Generate(cat, max(50, 2*c), cfg.Lines, seed+uint64(mi)+500, tag+"-warm")
-			if st := runPool(ctx, c, warm, places[mode]); st.Errors > 0 {
-				return nil, fmt.Errorf("%s at concurrency %d (warm-up): %d errors, first: %s", mode, c, st.Errors, st.FirstError)
+			warm := Generate(cat, max(50, 2*c), cfg.Lines, seed+uint64(mi)+500, fmt.Sprintf("%s-c%d-warm", mode, c))
+			if sm := runPool(ctx, c, warm, places[mode]); sm.errors > 0 {
+				return nil, fmt.Errorf("%s at concurrency %d (warm-up): %d errors, first: %v", mode, c, sm.errors, sm.firstErr)
 			}
-			batch := Generate(cat, cfg.Orders, cfg.Lines, seed, tag)
-			var stop func()
-			if cfg.Measure != nil {
-				stop = cfg.Measure(mode, c)
+			samples[mode] = &sample{}
+		}
+		for r := range cfg.Rounds {
+			lo, hi := r*cfg.Orders/cfg.Rounds, (r+1)*cfg.Orders/cfg.Rounds
+			for _, mode := range cfg.Modes {
+				batch := Generate(cat, cfg.Orders, cfg.Lines, seed, fmt.Sprintf("%s-c%d", mode, c))[lo:hi]
+				var stop func()
+				if cfg.Measure != nil {
+					stop = cfg.Measure(mode, c, r)
+				}
+				sm := runPool(ctx, c, batch, places[mode])
+				if stop != nil {
+					stop()
+				}
+				if sm.errors > 0 {
+					return nil, fmt.Errorf("%s at concurrency %d: %d of %d orders failed, first: %v", mode, c, sm.errors, len(batch), sm.firstErr)
+				}
+				samples[mode].add(sm)
 			}
-			st := runPool(ctx, c, batch, places[mode])
-			if stop != nil {
-				stop()
-			}
+		}
+		for _, mode := range cfg.Modes {
+			st := samples[mode].stats()
 			st.Mode = mode
-			if st.Errors > 0 {
-				return nil, fmt.Errorf("%s at concurrency %d: %d of %d orders failed, first: %s", mode, c, st.Errors, st.Orders, st.FirstError)
-			}
 			lv.Modes[mode] = st
 			say("concurrency %3d  %-9s  %8.1f orders/s  p50 %6.2f ms  p99 %7.2f ms", c, mode, st.PerSecond, st.P50ms, st.P99ms)
 		}
@@ -323,10 +343,44 @@ func postOrder(ctx context.Context, client *http.Client, base, token string, bod
 	return nil
 }
 
-// runPool places orders with c workers and returns throughput and latency.
-// Latencies are kept whole and sorted: exact percentiles for a few thousand
-// samples cost nothing.
-func runPool(ctx context.Context, c int, batch []Order, place func(context.Context, *Order) error) Stats {
+// sample is what runPool measured: every latency and the wall time.
+type sample struct {
+	lat      []time.Duration
+	elapsed  time.Duration
+	errors   int
+	firstErr error
+}
+
+func (s *sample) add(o sample) {
+	s.lat = append(s.lat, o.lat...)
+	s.elapsed += o.elapsed
+	s.errors += o.errors
+	if s.firstErr == nil {
+		s.firstErr = o.firstErr
+	}
+}
+
+// stats computes throughput (orders over the summed wall time of the
+// rounds) and latency percentiles. Latencies are kept whole and sorted:
+// exact percentiles for a few thousand samples cost nothing.
+func (s *sample) stats() Stats {
+	all := slices.Clone(s.lat)
+	slices.Sort(all)
+	st := Stats{Orders: len(all), Errors: s.errors, Seconds: s.elapsed.Seconds()}
+	if s.firstErr != nil {
+		st.FirstError = s.firstErr.Error()
+	}
+	if len(all) > 0 && s.elapsed > 0 {
+		st.PerSecond = float64(len(all)-st.Errors) / s.elapsed.Seconds()
+		st.P50ms = ms(percentile(all, 50))
+		st.P99ms = ms(percentile(all, 99))
+		st.MaxMs = ms(all[len(all)-1])
+	}
+	return st
+}
+
+// runPool places the batch with c workers.
+func runPool(ctx context.Context, c int, batch []Order, place func(context.Context, *Order) error) sample {
 	var next atomic.Int64
 	var errs atomic.Int64
 	var firstErr error
@@ -356,24 +410,12 @@ func runPool(ctx context.Context, c int, batch []Order, place func(context.Conte
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	st := Stats{Orders: len(all), Errors: int(errs.Load()), Seconds: elapsed.Seconds()}
-	if ctx.Err() != nil && firstErr == nil {
-		firstErr = ctx.Err()
-		st.Errors++
+	sm := sample{lat: slices.Concat(lat...), elapsed: time.Since(start), errors: int(errs.Load()), firstErr: firstErr}
+	if ctx.Err() != nil && sm.firstErr == nil {
+		sm.firstErr = ctx.Err()
+		sm.errors++
 	}
-	if firstErr != nil {
-		st.FirstError = firstErr.Error()
-	}
-	if len(all) > 0 && elapsed > 0 {
-		st.PerSecond = float64(len(all)-st.Errors) / elapsed.Seconds()
-		st.P50ms = ms(percentile(all, 50))
-		st.P99ms = ms(percentile(all, 99))
-		st.MaxMs = ms(all[len(all)-1])
-	}
-	return st
+	return sm
 }
 
 // percentile returns the p-th percentile of sorted (nearest rank).
