@@ -291,6 +291,9 @@ func (s *Service) Place(ctx context.Context, in PlaceInput) (Placed, error) {
 	if n, err := s.duplicate(ctx, s.db.R, p); err != nil || n != 0 {
 		return s.existing(ctx, n, err)
 	}
+	if err := s.releaseDue(ctx, p); err != nil {
+		return Placed{}, err
+	}
 	var number int64
 	var dup int64
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
@@ -647,6 +650,54 @@ func preorderRoom(p inventory.Policy, channel string) int {
 		}
 	}
 	return room
+}
+
+// releaseDue releases, each in its own transaction, the pre-orders of the
+// order's SKUs whose release date has come but which the periodic job has not
+// released yet: they were promised first, so a new order must not take the
+// stock they wait for (and the release must stand even if this order is
+// refused).
+func (s *Service) releaseDue(ctx context.Context, p *planned) error {
+	ids := make([]int64, len(p.lines))
+	for i, l := range p.lines {
+		ids[i] = l.variantID
+	}
+	ids = sortedIDs(ids)
+	ph := make([]string, len(ids))
+	args := []any{s.clock()}
+	for i, id := range ids {
+		ph[i] = fmt.Sprintf("$%d", i+2)
+		args = append(args, id)
+	}
+	rows, err := s.db.R.QueryContext(ctx, `SELECT variant_id FROM variant_stock_policies
+		WHERE preordered > 0 AND preorder_release_at <= $1 AND variant_id IN (`+strings.Join(ph, ", ")+`) ORDER BY variant_id`, args...)
+	if err != nil {
+		return fmt.Errorf("due pre-orders: %w", err)
+	}
+	var due []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("due pre-orders: %w", err)
+		}
+		due = append(due, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("due pre-orders: %w", err)
+	}
+	for _, id := range due {
+		if err := s.inTx(ctx, func(tx *sql.Tx) error { _, err := s.releasePreorders(ctx, tx, id); return err }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sortedIDs returns the distinct ids in ascending order.
+func sortedIDs(ids []int64) []int64 {
+	return slices.Compact(slices.Sorted(slices.Values(ids)))
 }
 
 func cmp64(a, b int64) int {

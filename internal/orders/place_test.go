@@ -412,3 +412,24 @@ func TestSmallerBufferFillsWaitingLines(t *testing.T) {
 		}
 	})
 }
+
+// TestPlaceReleasesDuePreordersFirst: between a release date and the release
+// job's next run, a new order must not take the stock the pre-orders wait for.
+func TestPlaceReleasesDuePreordersFirst(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := orderstest.New(t, db, orders.Options{})
+		s := f.AddSKU("BOOK-1", 0)
+		release := orderstest.T0.Add(24 * time.Hour)
+		f.Policy(s, inventory.PolicyInput{PreorderReleaseAt: &release, PreorderCap: 10})
+		pre := place(t, f, orderstest.Input("a@example.com", "BOOK-1", 3))
+		f.Report(s, 3)
+		f.Clock.Set(release.Add(time.Second)) // released, the job has not run
+		if _, err := f.Orders.Place(ctx, orderstest.Input("late@example.com", "BOOK-1", 1)); !apperr.Is(err, apperr.Unavailable) {
+			t.Fatalf("a new order took the pre-orders' stock: %v", err)
+		}
+		got, _ := f.Orders.Get(ctx, pre.Number)
+		if got.Lines[0].Reserved != 3 || got.State != orders.ReadyToRoute {
+			t.Errorf("pre-order after release: %+v %s", got.Lines[0], got.State)
+		}
+	})
+}
