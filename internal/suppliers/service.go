@@ -15,8 +15,26 @@ import (
 
 // Service creates, changes and lists suppliers and their offers.
 type Service struct {
-	db  *store.DB
-	now func() time.Time
+	db         *store.DB
+	now        func() time.Time
+	costChange CostChangeFunc
+}
+
+// CostChangeFunc is called inside the transaction of every offer change that
+// may change what a variant costs: a new or deleted offer, a changed cost,
+// priority or status. reason says what changed. Pricing registers one to
+// reprice the variant.
+type CostChangeFunc func(ctx context.Context, tx *sql.Tx, variantID int64, reason string) error
+
+// OnCostChange registers fn as the cost-change hook. Call it once, before serving.
+func (s *Service) OnCostChange(fn CostChangeFunc) { s.costChange = fn }
+
+// costChanged calls the cost-change hook, if any.
+func (s *Service) costChanged(ctx context.Context, tx *sql.Tx, variantID int64, format string, args ...any) error {
+	if s.costChange == nil {
+		return nil
+	}
+	return s.costChange(ctx, tx, variantID, fmt.Sprintf(format, args...))
 }
 
 // NewService returns a suppliers service on db; now is its clock.
@@ -253,6 +271,9 @@ func (s *Service) CreateOffer(ctx context.Context, in NewOffer) (Offer, error) {
 		if err != nil {
 			return s.offerConflict(ctx, tx, err, o)
 		}
+		if err := s.costChanged(ctx, tx, o.VariantID, "new offer %d (cost %s)", id, o.Cost); err != nil {
+			return err
+		}
 		out, err = getOffer(ctx, tx, id)
 		return err
 	})
@@ -293,6 +314,7 @@ func (s *Service) UpdateOffer(ctx context.Context, id int64, p OfferPatch) (Offe
 		if err != nil {
 			return err
 		}
+		old := o
 		if err := p.apply(&o); err != nil {
 			return err
 		}
@@ -302,6 +324,21 @@ func (s *Service) UpdateOffer(ctx context.Context, id int64, p OfferPatch) (Offe
 			s.timestamp(), id)
 		if err != nil {
 			return s.offerConflict(ctx, tx, err, o)
+		}
+		var changed []string
+		if o.Cost != old.Cost {
+			changed = append(changed, fmt.Sprintf("cost %s → %s", old.Cost, o.Cost))
+		}
+		if o.Priority != old.Priority {
+			changed = append(changed, fmt.Sprintf("priority %d → %d", old.Priority, o.Priority))
+		}
+		if o.Status != old.Status {
+			changed = append(changed, fmt.Sprintf("status %s → %s", old.Status, o.Status))
+		}
+		if len(changed) > 0 {
+			if err := s.costChanged(ctx, tx, o.VariantID, "offer %d of %s: %s", id, o.SupplierName, strings.Join(changed, ", ")); err != nil {
+				return err
+			}
 		}
 		out, err = getOffer(ctx, tx, id)
 		return err
@@ -313,7 +350,8 @@ func (s *Service) UpdateOffer(ctx context.Context, id int64, p OfferPatch) (Offe
 // refer to it, it is refused with a Conflict: set it inactive instead.
 func (s *Service) DeleteOffer(ctx context.Context, id int64) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := getOffer(ctx, tx, id); err != nil {
+		o, err := getOffer(ctx, tx, id)
+		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM supplier_offers WHERE id = $1`, id); err != nil {
@@ -322,7 +360,7 @@ func (s *Service) DeleteOffer(ctx context.Context, id int64) error {
 			}
 			return fmt.Errorf("delete offer %d: %w", id, err)
 		}
-		return nil
+		return s.costChanged(ctx, tx, o.VariantID, "offer %d of %s deleted", id, o.SupplierName)
 	})
 }
 
