@@ -1,0 +1,116 @@
+-- +goose Up
+-- Supplier feeds: how each supplier's file is read (mapping) and guarded,
+-- every run of a feed with its outcome and per-row errors, files kept for
+-- approval when a run is quarantined, and supplier SKUs not linked to a
+-- variant yet. See docs/feeds.md and docs/decisions/0008-feed-apply.md.
+
+-- Per-supplier feed settings. The guard thresholds are whole percentages; a
+-- run that trips one is quarantined (nothing applied) until staff approve it.
+-- (The maximum feed age is a staleness rule: see 00012_stock_rules.)
+CREATE TABLE feed_settings (
+    supplier_id BIGINT PRIMARY KEY REFERENCES suppliers (id) ON DELETE CASCADE,
+    mapping TEXT NOT NULL DEFAULT '{}',                 -- feeds.Mapping as JSON
+    guard_min_rows_percent INTEGER NOT NULL DEFAULT 50 CHECK (guard_min_rows_percent BETWEEN 0 AND 100),
+    guard_zero_percent INTEGER NOT NULL DEFAULT 30 CHECK (guard_zero_percent BETWEEN 0 AND 100),
+    guard_cost_jump_percent INTEGER NOT NULL DEFAULT 50 CHECK (guard_cost_jump_percent BETWEEN 0 AND 10000),
+    guard_cost_rows_percent INTEGER NOT NULL DEFAULT 10 CHECK (guard_cost_rows_percent BETWEEN 0 AND 100),
+    guard_min_skus INTEGER NOT NULL DEFAULT 10 CHECK (guard_min_skus >= 0),
+    missing_as_zero BOOLEAN NOT NULL DEFAULT FALSE,     -- a SKU absent from the file reports 0
+    updated_at TIMESTAMP NOT NULL
+);
+
+-- One run of a feed: a file received (upload, pull from a URL, or push) and
+-- what became of it.
+CREATE TABLE feed_runs (
+    id INTEGER PRIMARY KEY,
+    supplier_id BIGINT NOT NULL REFERENCES suppliers (id) ON DELETE CASCADE,
+    source TEXT NOT NULL CHECK (source IN ('upload', 'url', 'push')),
+    filename TEXT NOT NULL DEFAULT '',
+    sha256 TEXT NOT NULL,
+    size_bytes BIGINT NOT NULL DEFAULT 0,
+    status TEXT NOT NULL CHECK (status IN ('applying', 'applied', 'unchanged', 'quarantined', 'approved', 'rejected', 'failed')),
+    reason TEXT NOT NULL DEFAULT '',                    -- why quarantined or failed
+    guard TEXT NOT NULL DEFAULT '',                     -- the guard that quarantined it: rows, zero, cost, unparsed
+    rows_read INTEGER NOT NULL DEFAULT 0,
+    rows_changed INTEGER NOT NULL DEFAULT 0,
+    rows_unchanged INTEGER NOT NULL DEFAULT 0,
+    rows_unknown INTEGER NOT NULL DEFAULT 0,
+    rows_errors INTEGER NOT NULL DEFAULT 0,
+    changes_written INTEGER NOT NULL DEFAULT 0,         -- progress of the batches
+    detail TEXT NOT NULL DEFAULT '{}',                  -- counters as JSON (quantity, cost, lead time ... changes)
+    actor TEXT NOT NULL,
+    started_at TIMESTAMP NOT NULL,
+    heartbeat_at TIMESTAMP NOT NULL,                    -- renewed by every batch: a stale one was interrupted
+    finished_at TIMESTAMP,
+    duration_ms BIGINT NOT NULL DEFAULT 0,
+    decided_by TEXT NOT NULL DEFAULT '',                -- who approved or rejected a quarantined run
+    decided_at TIMESTAMP
+);
+CREATE INDEX feed_runs_supplier ON feed_runs (supplier_id, id);
+CREATE INDEX feed_runs_status ON feed_runs (status, id);
+-- At most one run of a supplier is being applied at a time.
+CREATE UNIQUE INDEX feed_runs_applying ON feed_runs (supplier_id) WHERE status = 'applying';
+
+-- Problems with single rows of a run (the row was skipped, the others applied).
+CREATE TABLE feed_run_errors (
+    id INTEGER PRIMARY KEY,
+    run_id BIGINT NOT NULL REFERENCES feed_runs (id) ON DELETE CASCADE,
+    line INTEGER NOT NULL,
+    column_name TEXT NOT NULL DEFAULT '',
+    value TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL
+);
+CREATE INDEX feed_run_errors_run ON feed_run_errors (run_id, id);
+
+-- The file of a quarantined run, kept in the database (so any instance can
+-- approve it) in chunks of at most 1 MiB; deleted when the run is decided.
+CREATE TABLE feed_run_files (
+    run_id BIGINT NOT NULL REFERENCES feed_runs (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    chunk BLOB NOT NULL,
+    PRIMARY KEY (run_id, seq)
+);
+
+-- The restock date a supplier's feed gave for an offer, so a repeated date
+-- is not a change.
+CREATE TABLE supplier_offer_restocks (
+    offer_id BIGINT PRIMARY KEY REFERENCES supplier_offers (id) ON DELETE CASCADE,
+    expected_at TIMESTAMP NOT NULL,
+    run_id BIGINT,
+    updated_at TIMESTAMP NOT NULL
+);
+
+-- Supplier SKUs seen in a feed that no offer of the supplier uses: staff link
+-- them to a variant (an offer is created) or ignore them.
+CREATE TABLE feed_unlinked_skus (
+    id INTEGER PRIMARY KEY,
+    supplier_id BIGINT NOT NULL REFERENCES suppliers (id) ON DELETE CASCADE,
+    supplier_sku TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'ignored', 'linked')),
+    first_seen_at TIMESTAMP NOT NULL,
+    last_seen_at TIMESTAMP NOT NULL,
+    last_run_id BIGINT,
+    last_quantity INTEGER,
+    last_cost_amount BIGINT,
+    last_cost_currency TEXT NOT NULL DEFAULT '',
+    last_lead_time_days INTEGER,
+    offer_id BIGINT REFERENCES supplier_offers (id) ON DELETE SET NULL,
+    decided_by TEXT NOT NULL DEFAULT '',
+    decided_at TIMESTAMP,
+    CONSTRAINT feed_unlinked_skus_key UNIQUE (supplier_id, supplier_sku)
+);
+CREATE INDEX feed_unlinked_skus_status ON feed_unlinked_skus (supplier_id, status, id);
+
+-- The lines a restock serves are those with backordered or short units; the
+-- feed looks them up by variant for a whole batch (00008 indexes the
+-- backordered ones; this adds the short ones).
+CREATE INDEX order_lines_short ON order_lines (variant_id, id) WHERE qty_short > 0;
+
+-- +goose Down
+DROP INDEX order_lines_short;
+DROP TABLE feed_unlinked_skus;
+DROP TABLE supplier_offer_restocks;
+DROP TABLE feed_run_files;
+DROP TABLE feed_run_errors;
+DROP TABLE feed_runs;
+DROP TABLE feed_settings;
