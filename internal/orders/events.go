@@ -30,6 +30,9 @@ const (
 	EventSent        Event = "order.sent_to_supplier"
 	EventShipped     Event = "order.shipped"
 	EventDelivered   Event = "order.delivered"
+	// EventRestockDelayed: a supplier feed moved the expected restock of
+	// backordered units later (the notification issue tells the customer).
+	EventRestockDelayed Event = "order.restock_delayed"
 )
 
 // EventArgs is the job that carries an order event to its subscribers.
