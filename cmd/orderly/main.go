@@ -4,6 +4,7 @@
 //	orderly migrate            bring the database schema up to date
 //	orderly token create ...   create an API token
 //	orderly import orders FILE import orders from a CSV file
+//	orderly bench intake       measure order intake on a fresh store
 //	orderly version            print the version
 package main
 
