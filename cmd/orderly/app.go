@@ -18,6 +18,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/jobs"
 	"github.com/orderly-oms/orderly/internal/orders"
+	"github.com/orderly-oms/orderly/internal/pricing"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/suppliers"
 )
@@ -43,6 +44,8 @@ type app struct {
 	customers *customers.Service
 	orders    *orders.Service
 	events    *orders.Subscribers
+	// pricing keeps prices at their rules' margins (repricing jobs).
+	pricing *pricing.Service
 }
 
 func newLogger(s settings, w io.Writer) (*slog.Logger, error) {
@@ -95,6 +98,7 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	release := &orders.PreorderReleaseWorker{}
 	river.AddWorker(workers, &orders.EventWorker{Subscribers: a.events})
 	river.AddWorker(workers, release)
+	pricingWorkers := pricing.AddWorkers(workers)
 	a.jobs, err = jobs.New(db, jobs.Config{Logger: log, Now: a.now, MaxWorkers: s.JobWorkers, PruneEvery: s.PruneEvery,
 		Workers: workers, PeriodicJobs: []*river.PeriodicJob{orders.PreorderReleaseJob(time.Minute)}})
 	if err != nil {
@@ -113,6 +117,11 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 		return nil, usageError{err.Error()}
 	}
 	release.Orders = a.orders
+	if a.pricing, err = pricing.New(db, a.suppliers, a.jobs, a.now, pricing.Options{Logger: log}); err != nil {
+		db.Close()
+		return nil, err
+	}
+	pricingWorkers.Bind(a.pricing)
 	return a, nil
 }
 

@@ -246,9 +246,10 @@ type change struct {
 	at         time.Time
 }
 
-// setPrice changes t's price to price inside tx, records it in the price
-// history and calls the price-change hook. t must be locked (loadTargets
-// with lock) and hold the current price.
+// setPrice changes t's price to price inside tx and records it in the price
+// history. t must be locked (loadTargets with lock) and hold the current
+// price. (The storefront sync sees the change through its trigger on
+// variants.)
 func (s *Service) setPrice(ctx context.Context, tx *sql.Tx, t *target, price money.Money, c change) error {
 	res, err := tx.ExecContext(ctx, `UPDATE variants SET price_amount = $1, updated_at = $2
 		WHERE id = $3 AND price_amount = $4 AND price_currency = $5`, price.Amount, c.at, t.VariantID, t.Price.Amount, price.Currency)
@@ -271,11 +272,7 @@ func (s *Service) setPrice(ctx context.Context, tx *sql.Tx, t *target, price mon
 	if err != nil {
 		return fmt.Errorf("record price of %s: %w", t.SKU, err)
 	}
-	old := t.Price
 	t.Price = price
-	if s.priceChanged != nil {
-		return s.priceChanged(ctx, tx, t.VariantID, old, price)
-	}
 	return nil
 }
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/jobs"
-	"github.com/orderly-oms/orderly/internal/money"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/suppliers"
 )
@@ -29,14 +28,7 @@ type Service struct {
 	now   func() time.Time
 	log   *slog.Logger
 	batch int
-	// priceChanged, when set, is told of every price this service changes,
-	// inside the transaction that changes it (storefront sync).
-	priceChanged PriceChangeFunc
 }
-
-// PriceChangeFunc is called inside the transaction of every price change
-// pricing makes (applied by a rule or an approved proposal).
-type PriceChangeFunc func(ctx context.Context, tx *sql.Tx, variantID int64, old, new money.Money) error
 
 // New returns the pricing service. q enqueues repricing jobs; if nil, New
 // makes an insert-only queue on db. When sup is not nil, New registers the
@@ -64,10 +56,6 @@ func New(db *store.DB, sup *suppliers.Service, q *jobs.Queue, now func() time.Ti
 	}
 	return s, nil
 }
-
-// OnPriceChange registers fn as the price-change hook. Call it once, before
-// serving.
-func (s *Service) OnPriceChange(fn PriceChangeFunc) { s.priceChanged = fn }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
