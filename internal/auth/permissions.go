@@ -11,7 +11,7 @@ const (
 	Admin      Role = "admin"      // everything except managing owners
 	Operations Role = "operations" // catalog, suppliers, stock: the daily running of the store
 	Support    Role = "support"    // reads everything a customer may ask about; no catalog or stock changes
-	Finance    Role = "finance"    // reads catalog, costs and stock; no changes
+	Finance    Role = "finance"    // reads catalog, costs and stock; sets pricing rules and decides proposed prices
 	ReadOnly   Role = "read_only"  // reads catalog, suppliers and stock
 	Supplier   Role = "supplier"   // a supplier's own user: sees only its own supplier's data
 )
@@ -48,6 +48,11 @@ const (
 	OrdersWrite    Permission = "orders:write"  // cancel, edit, hold and release orders; place orders by API
 	OrdersImport   Permission = "orders:import" // bulk CSV import of orders
 	CustomersRead  Permission = "customers:read"
+	// PricingRead shows pricing rules, proposals and price history (costs
+	// and margins); PricingWrite changes rules and approves or rejects
+	// proposals (see docs/permissions.md for why operations may not).
+	PricingRead  Permission = "pricing:read"
+	PricingWrite Permission = "pricing:write"
 	// SupplierPortal is the supplier console and API: a supplier user sees only
 	// its own supplier's data; the scoping is enforced by the handlers.
 	SupplierPortal Permission = "supplier:portal"
@@ -70,13 +75,15 @@ var table = map[Permission][]Role{
 	OrdersWrite:    {Owner, Admin, Operations, Support},
 	OrdersImport:   {Owner, Admin, Operations},
 	CustomersRead:  {Owner, Admin, Operations, Support, Finance},
+	PricingRead:    {Owner, Admin, Operations, Finance},
+	PricingWrite:   {Owner, Admin, Finance},
 	SupplierPortal: {Supplier},
 }
 
 // Permissions lists every permission that roles can hold, in table order.
 func Permissions() []Permission {
 	return []Permission{CatalogRead, CatalogWrite, SuppliersRead, SuppliersWrite, StockRead, StockWrite,
-		UsersRead, UsersWrite, TokensWrite, AuditRead, OrdersRead, OrdersWrite, OrdersImport, CustomersRead, SupplierPortal}
+		UsersRead, UsersWrite, TokensWrite, AuditRead, OrdersRead, OrdersWrite, OrdersImport, CustomersRead, PricingRead, PricingWrite, SupplierPortal}
 }
 
 // RolesWith returns the roles that hold p.
