@@ -22,6 +22,7 @@ type jsonSource struct {
 	n       int        // index of the last element read (1-based)
 	between bool       // past the last element, reading the closing bracket
 	done    bool
+	err     error // a fatal error met while reading ahead, due after pending
 	fields  []string
 	point   []bool
 }
@@ -52,7 +53,13 @@ func newJSON(r io.Reader) (*jsonSource, error) {
 	for len(j.pending) < jsonHeaderElements && dec.InputOffset()-start < jsonHeaderBytes && dec.More() {
 		e, err := j.element(true)
 		if err != nil {
-			return nil, err
+			if len(j.pending) == 0 {
+				return nil, err
+			}
+			// The file breaks within the first elements: give those, then
+			// the error, as when it breaks later.
+			j.err = err
+			break
 		}
 		for _, k := range e.keys {
 			if _, ok := j.index[k]; !ok {
@@ -81,6 +88,8 @@ func (j *jsonSource) next(rec *Record) error {
 		e = j.pending[0]
 		j.pending[0] = jsonElem{}
 		j.pending = j.pending[1:]
+	case j.err != nil:
+		return j.err
 	case j.done:
 		return io.EOF
 	case j.dec.More():
