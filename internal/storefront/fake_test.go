@@ -334,3 +334,20 @@ func (r *rig) outbox(target int64) []string {
 	sort.Strings(out)
 	return out
 }
+
+
+// sortedLookups copies the lookup queries (their SKU terms are in queue
+// order, which is creation order in these tests).
+func sortedLookups(qs []string) []string { return append([]string(nil), qs...) }
+
+func sortQuantities(qs []shopQuantity) []shopQuantity {
+	out := append([]shopQuantity(nil), qs...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Item < out[j].Item })
+	return out
+}
+
+func sortPrices(ps []shopPrice) []shopPrice {
+	out := append([]shopPrice(nil), ps...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Variant < out[j].Variant })
+	return out
+}

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -100,7 +102,7 @@ func (s *Service) CreateTarget(ctx context.Context, in NewTarget) (*Target, erro
 		if err != nil {
 			return fmt.Errorf("create storefront target: %w", err)
 		}
-		if _, err := queueVariants(ctx, tx, id, now, false); err != nil {
+		if _, err := queueVariants(ctx, tx, id, now, nil); err != nil {
 			return err
 		}
 		return s.kick(ctx, tx, id, c.enabled)
@@ -255,7 +257,7 @@ func (s *Service) Resync(ctx context.Context, id int64) (int, error) {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM storefront_mappings WHERE target_id = $1 AND NOT found`, id); err != nil {
 			return fmt.Errorf("resync storefront target %d: %w", id, err)
 		}
-		if n, err = queueVariants(ctx, tx, id, now, false); err != nil {
+		if n, err = queueVariants(ctx, tx, id, now, nil); err != nil {
 			return err
 		}
 		return s.kick(ctx, tx, id, c.enabled)
@@ -264,14 +266,19 @@ func (s *Service) Resync(ctx context.Context, id int64) (int, error) {
 }
 
 // queueVariants upserts outbox rows (stock and price) for the target's
-// variants: all of them, or (justMapped) those whose mapping was stored at
-// now, in this transaction. Rows set aside are due again.
-func queueVariants(ctx context.Context, tx *sql.Tx, target int64, now time.Time, justMapped bool) (int, error) {
+// variants: all of them (skus nil) or those with the given SKUs. Rows set
+// aside are due again.
+func queueVariants(ctx context.Context, tx *sql.Tx, target int64, now time.Time, skus []string) (int, error) {
 	q := `INSERT INTO storefront_outbox (target_id, variant_id, stock, price, queued_at, changed_at)
 		SELECT $1, v.id, TRUE, TRUE, $2, $2 FROM variants v WHERE TRUE`
 	args := []any{target, now}
-	if justMapped {
-		q += ` AND v.sku IN (SELECT m.sku FROM storefront_mappings m WHERE m.target_id = $1 AND m.updated_at = $2)`
+	if skus != nil {
+		marks := make([]string, len(skus))
+		for i, sku := range skus {
+			args = append(args, sku)
+			marks[i] = "$" + strconv.Itoa(i+3)
+		}
+		q += ` AND v.sku IN (` + strings.Join(marks, ", ") + `)`
 	}
 	q += ` ON CONFLICT (target_id, variant_id) DO UPDATE SET version = storefront_outbox.version + 1, stock = TRUE, price = TRUE,
 		not_before = NULL, changed_at = excluded.changed_at`
@@ -367,7 +374,11 @@ func (s *Service) PutMappings(ctx context.Context, id int64, in []MappingInput) 
 				return fmt.Errorf("store mapping of %s: %w", r.sku, err)
 			}
 		}
-		if n, err = queueVariants(ctx, tx, id, now, true); err != nil {
+		skus := make([]string, len(rows))
+		for i, r := range rows {
+			skus[i] = r.sku
+		}
+		if n, err = queueVariants(ctx, tx, id, now, skus); err != nil {
 			return err
 		}
 		return s.kick(ctx, tx, id, c.enabled)
