@@ -335,7 +335,6 @@ func (r *rig) outbox(target int64) []string {
 	return out
 }
 
-
 // sortedLookups copies the lookup queries (their SKU terms are in queue
 // order, which is creation order in these tests).
 func sortedLookups(qs []string) []string { return append([]string(nil), qs...) }
