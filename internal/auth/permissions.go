@@ -53,6 +53,9 @@ const (
 	// proposals (see docs/permissions.md for why operations may not).
 	PricingRead  Permission = "pricing:read"
 	PricingWrite Permission = "pricing:write"
+	// SettingsWrite configures integrations with other systems, such as the
+	// storefronts stock and prices are published to (their secrets included).
+	SettingsWrite Permission = "settings:write"
 	// SupplierPortal is the supplier console and API: a supplier user sees only
 	// its own supplier's data; the scoping is enforced by the handlers.
 	SupplierPortal Permission = "supplier:portal"
@@ -77,13 +80,14 @@ var table = map[Permission][]Role{
 	CustomersRead:  {Owner, Admin, Operations, Support, Finance},
 	PricingRead:    {Owner, Admin, Operations, Finance},
 	PricingWrite:   {Owner, Admin, Finance},
+	SettingsWrite:  {Owner, Admin},
 	SupplierPortal: {Supplier},
 }
 
 // Permissions lists every permission that roles can hold, in table order.
 func Permissions() []Permission {
 	return []Permission{CatalogRead, CatalogWrite, SuppliersRead, SuppliersWrite, StockRead, StockWrite,
-		UsersRead, UsersWrite, TokensWrite, AuditRead, OrdersRead, OrdersWrite, OrdersImport, CustomersRead, PricingRead, PricingWrite, SupplierPortal}
+		UsersRead, UsersWrite, TokensWrite, AuditRead, OrdersRead, OrdersWrite, OrdersImport, CustomersRead, PricingRead, PricingWrite, SettingsWrite, SupplierPortal}
 }
 
 // RolesWith returns the roles that hold p.
