@@ -43,7 +43,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	conc := fs.String("concurrency", "1,8,32", "comma-separated concurrency levels; each is run")
 	skus := fs.Int("skus", 100_000, "SKUs in the seeded catalog")
 	lines := fs.Int("lines", 3, "lines per order")
-	modes := fs.String("modes", strings.Join(bench.AllModes, ","), "modes to run: raw, raw-nojob, inprocess, http")
+	modes := fs.String("modes", strings.Join(bench.AllModes, ","), "modes to run: raw, raw-nojob, inprocess, http, and raw-prepared (raw with prepared statements)")
 	seed := fs.Uint64("seed", 1, "seed of the generated orders")
 	rounds := fs.Int("rounds", 3, "rounds per level: the modes take turns, a round each, so noise on the machine hits them alike")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")

@@ -33,8 +33,15 @@ const (
 	ModeHTTP      = "http"      // POST /api/v1/orders over loopback
 )
 
-// AllModes are every mode, in run order.
+// ModeRawPrepared is raw with prepared statements (Raw.Prepared): what a
+// statement cache would give. Not run unless asked for.
+const ModeRawPrepared = "raw-prepared"
+
+// AllModes are the modes run by default, in run order.
 var AllModes = []string{ModeRaw, ModeRawNoJob, ModeInProcess, ModeHTTP}
+
+// KnownModes are every mode.
+var KnownModes = append(slices.Clone(AllModes), ModeRawPrepared)
 
 // Config is one bench run.
 type Config struct {
@@ -168,8 +175,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	cfg.Rounds = min(cfg.Rounds, cfg.Orders)
 	for _, m := range cfg.Modes {
-		if !slices.Contains(AllModes, m) {
-			return nil, fmt.Errorf("unknown mode %q: want %v", m, AllModes)
+		if !slices.Contains(KnownModes, m) {
+			return nil, fmt.Errorf("unknown mode %q: want some of %v", m, KnownModes)
 		}
 	}
 	for _, c := range cfg.Concurrency {
@@ -241,9 +248,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	raw := &Raw{DB: db}
 	rawNoJob := &Raw{DB: db, WithoutJob: true}
+	rawPrepared := &Raw{DB: db, Prepared: true}
 	places := map[string]func(ctx context.Context, o *Order) error{
-		ModeRaw:      raw.Place,
-		ModeRawNoJob: rawNoJob.Place,
+		ModeRaw:         raw.Place,
+		ModeRawNoJob:    rawNoJob.Place,
+		ModeRawPrepared: rawPrepared.Place,
 		ModeInProcess: func(_ context.Context, o *Order) error {
 			p, err := svc.Orders.Place(asToken, o.Input())
 			if err == nil && !p.Created {
@@ -294,7 +303,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			st := samples[mode].stats()
 			st.Mode = mode
 			lv.Modes[mode] = st
-			say("concurrency %3d  %-9s  %8.1f orders/s  p50 %6.2f ms  p99 %7.2f ms", c, mode, st.PerSecond, st.P50ms, st.P99ms)
+			say("concurrency %3d  %-12s  %8.1f orders/s  p50 %6.2f ms  p99 %7.2f ms", c, mode, st.PerSecond, st.P50ms, st.P99ms)
 		}
 		h, r := lv.Modes[ModeHTTP], lv.Modes[ModeRaw]
 		lv.OrdersPerS, lv.P50ms, lv.P99ms = h.PerSecond, h.P50ms, h.P99ms

@@ -23,18 +23,18 @@ func TestRun(t *testing.T) {
 			}
 			var batches int
 			rep, err := bench.Run(context.Background(), bench.Config{DSN: dsn, Orders: 30, Concurrency: []int{1, 4}, SKUs: 200,
-				Lines: 3, Rounds: 2, Measure: func(string, int, int) func() { batches++; return nil }})
+				Lines: 3, Rounds: 2, Modes: bench.KnownModes, Measure: func(string, int, int) func() { batches++; return nil }})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if rep.Engine != string(e) || len(rep.Levels) != 2 {
 				t.Fatalf("report on %s with %d levels, want %s with 2", rep.Engine, len(rep.Levels), e)
 			}
-			if want := 2 * len(bench.AllModes) * 2; batches != want {
+			if want := 2 * len(bench.KnownModes) * 2; batches != want {
 				t.Errorf("%d measured batches, want %d (levels × modes × rounds)", batches, want)
 			}
 			for _, lv := range rep.Levels {
-				for _, m := range bench.AllModes {
+				for _, m := range bench.KnownModes {
 					st := lv.Modes[m]
 					if st.Orders != 30 || st.Errors != 0 || st.PerSecond <= 0 || st.P99ms < st.P50ms {
 						t.Errorf("concurrency %d %s: %+v, want 30 orders placed without error", lv.Concurrency, m, st)
