@@ -111,6 +111,15 @@ func (s *Service) Policies(ctx context.Context, q store.Querier, variantIDs []in
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read stock policies: %w", err)
 	}
+	// Channel caps exist only for pre-order SKUs: skip the query otherwise
+	// (the common case on the order intake path).
+	preorders := false
+	for _, p := range out {
+		preorders = preorders || p.PreorderReleaseAt != nil
+	}
+	if !preorders {
+		return out, nil
+	}
 	rows, err = q.QueryContext(ctx, `SELECT variant_id, channel, cap, taken FROM preorder_channel_caps
 		WHERE variant_id IN (`+ph+`) ORDER BY variant_id, channel`, args...)
 	if err != nil {

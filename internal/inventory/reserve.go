@@ -98,10 +98,6 @@ func (s *Service) ReserveMany(ctx context.Context, tx *sql.Tx, reqs []Request) (
 		return nil, err
 	}
 	slices.Sort(ids)
-	skus, err := skusOf(ctx, tx, ids)
-	if err != nil {
-		return nil, err
-	}
 
 	// Lock and read the candidates, in offer id order.
 	ph, args := inList(ids)
@@ -163,11 +159,20 @@ func (s *Service) ReserveMany(ctx context.Context, tx *sql.Tx, reqs []Request) (
 			res.Allocations = append(res.Allocations, Allocation{OfferID: c.offerID, Quantity: take})
 		}
 		if need > 0 && !r.Partial {
-			short = append(short, Shortage{VariantID: r.VariantID, SKU: skus[r.VariantID], Wanted: r.Quantity, Available: res.Quantity})
+			short = append(short, Shortage{VariantID: r.VariantID, Wanted: r.Quantity, Available: res.Quantity})
 		}
 		out[i] = res
 	}
 	if len(short) > 0 {
+		// SKUs are looked up only now: the error names them, and a variant
+		// that does not exist (no candidate positions) is not_found here.
+		skus, err := skusOf(ctx, tx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for i := range short {
+			short[i].SKU = skus[short[i].VariantID]
+		}
 		se := &ShortageError{Shortages: short}
 		return nil, apperr.Wrap(se, apperr.Unavailable, "%s", se.Error())
 	}

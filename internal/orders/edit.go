@@ -55,7 +55,7 @@ func (s *Service) EditAddress(ctx context.Context, number int64, addr customers.
 			for i, p := range probs {
 				msgs[i] = p.Message
 			}
-			if err := s.hold(ctx, tx, number, holdInput{HoldAddress, strings.Join(msgs, "; ")}, who); err != nil {
+			if _, err := s.hold(ctx, tx, number, holdInput{HoldAddress, strings.Join(msgs, "; ")}, who); err != nil {
 				return err
 			}
 			o.Holds = append(o.Holds, Hold{Reason: HoldAddress})

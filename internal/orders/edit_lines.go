@@ -148,7 +148,7 @@ func (s *Service) edit(ctx context.Context, number int64, reason string, fn func
 			return err
 		}
 		if hold {
-			if err := s.hold(ctx, tx, number, holdInput{HoldStock, "an edit left units with no stock that cannot be backordered or pre-ordered"}, e.who); err != nil {
+			if _, err := s.hold(ctx, tx, number, holdInput{HoldStock, "an edit left units with no stock that cannot be backordered or pre-ordered"}, e.who); err != nil {
 				return err
 			}
 		}

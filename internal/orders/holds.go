@@ -16,17 +16,17 @@ type holdInput struct {
 }
 
 // hold writes a hold on an order inside tx (the caller settles the state).
-func (s *Service) hold(ctx context.Context, tx *sql.Tx, number int64, h holdInput, who string) error {
-	var id int64
+func (s *Service) hold(ctx context.Context, tx *sql.Tx, number int64, h holdInput, who string) (Hold, error) {
+	out := Hold{Reason: h.reason, Detail: h.detail, CreatedBy: who, CreatedAt: s.clock()}
 	if err := tx.QueryRowContext(ctx, `INSERT INTO order_holds (order_id, reason, detail, created_by, created_at)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id`, number, h.reason, h.detail, who, s.clock()).Scan(&id); err != nil {
-		return fmt.Errorf("hold order %d: %w", number, err)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`, number, h.reason, h.detail, who, out.CreatedAt).Scan(&out.ID); err != nil {
+		return out, fmt.Errorf("hold order %d: %w", number, err)
 	}
-	entry, err := s.record(ctx, tx, number, 0, "held", "", "", who, h.detail, map[string]any{"hold": id, "reason": h.reason})
+	entry, err := s.record(ctx, tx, number, 0, "held", "", "", who, h.detail, map[string]any{"hold": out.ID, "reason": h.reason})
 	if err != nil {
-		return err
+		return out, err
 	}
-	return s.emit(ctx, tx, EventArgs{Event: EventHeld, Order: number, Entry: entry})
+	return out, s.emit(ctx, tx, EventArgs{Event: EventHeld, Order: number, Entry: entry})
 }
 
 func checkReason(field, reason string, required bool) (string, error) {
@@ -56,7 +56,7 @@ func (s *Service) Hold(ctx context.Context, number int64, reason string) (*Order
 			return errState(number, o.State, "hold it")
 		}
 		who := actor(ctx, "system:orders")
-		if err := s.hold(ctx, tx, number, holdInput{HoldManual, reason}, who); err != nil {
+		if _, err := s.hold(ctx, tx, number, holdInput{HoldManual, reason}, who); err != nil {
 			return err
 		}
 		o.Holds = append(o.Holds, Hold{Reason: HoldManual})

@@ -294,32 +294,21 @@ func (s *Service) Place(ctx context.Context, in PlaceInput) (Placed, error) {
 	if err := s.releaseDue(ctx, p); err != nil {
 		return Placed{}, err
 	}
-	var number int64
-	var dup int64
+	var o *Order
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		number, dup = 0, 0
 		var err error
-		if dup, err = s.duplicate(ctx, tx, p); err != nil || dup != 0 {
-			return err
-		}
-		number, err = s.place(ctx, tx, p)
+		o, err = s.place(ctx, tx, p)
 		return err
 	})
 	if err != nil {
 		if _, unique := s.db.Dialect.UniqueViolation(err); unique {
-			// Another instance placed the same order at the same moment.
+			// The same order was placed meanwhile (another request, another
+			// instance): the unique external id or delivery id decided it.
 			n, derr := s.duplicate(ctx, s.db.R, p)
 			if derr == nil && n != 0 {
 				return s.existing(ctx, n, nil)
 			}
 		}
-		return Placed{}, err
-	}
-	if dup != 0 {
-		return s.existing(ctx, dup, nil)
-	}
-	o, err := s.Get(ctx, number)
-	if err != nil {
 		return Placed{}, err
 	}
 	return Placed{Order: o, Created: true}, nil
@@ -369,14 +358,15 @@ type decision struct {
 	expected                                 *time.Time
 }
 
-// place writes the order inside tx and returns its number.
-func (s *Service) place(ctx context.Context, tx *sql.Tx, p *planned) (int64, error) {
+// place writes the order inside tx and returns it as written, so Place
+// need not read it back.
+func (s *Service) place(ctx context.Context, tx *sql.Tx, p *planned) (*Order, error) {
 	now := s.clock()
 	cust, err := s.cust.UpsertTx(ctx, tx, customers.Input{
 		Email: p.in.Customer.Email, Name: p.in.Customer.Name, Phone: p.in.Customer.Phone, Locale: p.in.Customer.Locale,
 	}, p.addr, p.placedAt)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	var external any
 	if p.in.ExternalID != "" {
@@ -407,12 +397,12 @@ func (s *Service) place(ctx context.Context, tx *sql.Tx, p *planned) (int64, err
 		a.Name, a.Company, a.Line1, a.Line2, a.City, a.Region, a.PostalCode, a.Country, a.Phone,
 		status, risk, p.in.Note, p.placedAt, now).Scan(&number)
 	if err != nil {
-		return 0, fmt.Errorf("write order: %w", err)
+		return nil, fmt.Errorf("write order: %w", err)
 	}
 
 	decisions, err := s.decide(ctx, tx, number, p)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 
 	lines := make([]Line, len(p.lines))
@@ -433,7 +423,7 @@ func (s *Service) place(ctx context.Context, tx *sql.Tx, p *planned) (int64, err
 			number, l.Position, pl.variantID, pl.sku, pl.title, l.State, pl.qty, pl.unit, pl.discount, pl.tax, pl.total,
 			d.reserved, d.backordered, d.preordered, d.short, nullTime(d.expected), now).Scan(&l.ID)
 		if err != nil {
-			return 0, fmt.Errorf("write line %d of order %d: %w", i+1, number, err)
+			return nil, fmt.Errorf("write line %d of order %d: %w", i+1, number, err)
 		}
 		lines[i] = l
 		lineIDs = append(lineIDs, l.ID)
@@ -459,8 +449,10 @@ func (s *Service) place(ctx context.Context, tx *sql.Tx, p *planned) (int64, err
 	}
 	who := actor(ctx, "channel:"+p.channel)
 	state := deriveState(lines, len(holds))
-	if _, err := tx.ExecContext(ctx, `UPDATE orders SET state = $1 WHERE id = $2`, state, number); err != nil {
-		return 0, fmt.Errorf("write order %d: %w", number, err)
+	if state != ReadyToRoute { // the state the row was inserted with
+		if _, err := tx.ExecContext(ctx, `UPDATE orders SET state = $1 WHERE id = $2`, state, number); err != nil {
+			return nil, fmt.Errorf("write order %d: %w", number, err)
+		}
 	}
 	detail := map[string]any{"channel": p.channel, "lines": placedDetail(lines, decisions)}
 	if p.in.ExternalID != "" {
@@ -468,36 +460,56 @@ func (s *Service) place(ctx context.Context, tx *sql.Tx, p *planned) (int64, err
 	}
 	entry, err := s.record(ctx, tx, number, 0, "placed", "", string(state), who, "", detail)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if err := s.emit(ctx, tx, EventArgs{Event: EventPlaced, Order: number, Lines: lineIDs, Entry: entry}); err != nil {
-		return 0, err
+		return nil, err
 	}
+	written := make([]Hold, 0, len(holds))
 	for _, h := range holds {
-		if err := s.hold(ctx, tx, number, h, who); err != nil {
-			return 0, err
+		w, err := s.hold(ctx, tx, number, h, who)
+		if err != nil {
+			return nil, err
 		}
+		written = append(written, w)
 	}
 	if backordered {
 		if err := s.emit(ctx, tx, EventArgs{Event: EventBackordered, Order: number, Entry: entry}); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
 	if preordered {
 		if err := s.emit(ctx, tx, EventArgs{Event: EventPreordered, Order: number, Entry: entry}); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
-	if err := s.resolveRejection(ctx, tx, p.channel, p.in.ExternalID, number); err != nil {
-		return 0, err
+	if p.channel != "api" && p.channel != "csv" {
+		// Only storefront channels keep rejections (see RecordRejection).
+		if err := s.resolveRejection(ctx, tx, p.channel, p.in.ExternalID, number); err != nil {
+			return nil, err
+		}
 	}
 	if p.in.DeliveryID != "" {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (source, delivery_id, topic, order_id, received_at)
 			VALUES ($1, $2, 'orders/create', $3, $4)`, p.channel, p.in.DeliveryID, number, now); err != nil {
-			return 0, fmt.Errorf("record delivery %s: %w", p.in.DeliveryID, err)
+			return nil, fmt.Errorf("record delivery %s: %w", p.in.DeliveryID, err)
 		}
 	}
-	return number, nil
+	m := func(v int64) money.Money { return money.Money{Amount: v, Currency: p.currency} }
+	for i := range lines {
+		pl, d := p.lines[i], decisions[i]
+		lines[i].UnitPrice, lines[i].Discount, lines[i].Tax, lines[i].Total = m(pl.unit), m(pl.discount), m(pl.tax), m(pl.total)
+		lines[i].Refunded = m(0)
+		if d.expected != nil {
+			t := d.expected.UTC().Truncate(time.Microsecond)
+			lines[i].ExpectedAt = &t
+		}
+	}
+	return &Order{Number: number, Channel: p.channel, ExternalID: p.in.ExternalID, CustomerID: cust.ID, Email: email,
+		Locale: locale, State: state, Currency: p.currency, Subtotal: m(p.subtotal), Discount: m(p.discount),
+		Shipping: m(p.shipping), Tax: m(p.tax), TaxesIncluded: p.in.TaxesIncluded, Total: m(p.total), Charged: m(p.total),
+		Refunded: m(0), ShippingAddress: a, Payment: PaymentSignal{Status: status, Risk: risk}, Note: p.in.Note,
+		Lines: lines, Holds: written, PlacedAt: p.placedAt, CreatedAt: now, UpdatedAt: now}, nil
 }
 
 func placedDetail(lines []Line, ds []decision) []map[string]any {

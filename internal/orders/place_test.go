@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -430,6 +431,37 @@ func TestPlaceReleasesDuePreordersFirst(t *testing.T) {
 		got, _ := f.Orders.Get(ctx, pre.Number)
 		if got.Lines[0].Reserved != 3 || got.State != orders.ReadyToRoute {
 			t.Errorf("pre-order after release: %+v %s", got.Lines[0], got.State)
+		}
+	})
+}
+
+// TestPlaceReturnsWhatGetReads: Place builds the order it returns from what
+// it wrote instead of reading it back; it must be exactly what Get reads.
+func TestPlaceReturnsWhatGetReads(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := orderstest.New(t, db, orders.Options{ShortOrders: orders.HoldShort})
+		f.AddSKU("MUG-1", 2)
+		b := f.AddSKU("TEE-1", 0)
+		f.Policy(b, inventory.PolicyInput{BackorderLimit: 5})
+		c := f.AddSKU("BOOK-1", 0)
+		release := orderstest.T0.Add(72 * time.Hour)
+		f.Policy(c, inventory.PolicyInput{PreorderReleaseAt: &release, PreorderCap: 5})
+		f.AddSKU("CAP-1", 0)
+		in := orderstest.Input("Mixed@Example.com", "MUG-1", 3, "TEE-1", 2, "BOOK-1", 1, "CAP-1", 1)
+		in.ShippingAddress.PostalCode = "123"
+		in.Payment = orders.PaymentSignal{Status: "pending", Risk: "high"}
+		in.Discount = money.Money{Amount: 7, Currency: "EUR"}
+		in.Lines[1].Tax = money.Money{Amount: 44, Currency: "EUR"}
+		in.Channel, in.ExternalID, in.Note = "shopify", "X-1", "gift wrap"
+		for i, input := range []orders.PlaceInput{in, orderstest.Input("plain@example.com", "MUG-1", 1)} {
+			placed := place(t, f, input)
+			got, err := f.Orders.Get(ctx, placed.Number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(placed, got) {
+				t.Errorf("order %d: Place returned\n%+v\nGet reads\n%+v", i, placed, got)
+			}
 		}
 	})
 }
