@@ -20,6 +20,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/pricing"
 	"github.com/orderly-oms/orderly/internal/store"
+	"github.com/orderly-oms/orderly/internal/storefront"
 	"github.com/orderly-oms/orderly/internal/suppliers"
 )
 
@@ -44,6 +45,9 @@ type app struct {
 	customers *customers.Service
 	orders    *orders.Service
 	events    *orders.Subscribers
+	// storefront manages the storefronts ATS and prices are published to;
+	// its drain and dispatch jobs publish them.
+	storefront *storefront.Service
 	// pricing keeps prices at their rules' margins (repricing jobs).
 	pricing *pricing.Service
 }
@@ -99,8 +103,15 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	river.AddWorker(workers, &orders.EventWorker{Subscribers: a.events})
 	river.AddWorker(workers, release)
 	pricingWorkers := pricing.AddWorkers(workers)
+	dispatch := &storefront.DispatchWorker{}
+	river.AddWorker(workers, dispatch)
+	river.AddWorker(workers, &storefront.DrainWorker{Sender: storefront.NewSender(db, storefront.Options{Now: a.now, Logger: log})})
+	syncEvery := s.StorefrontSyncEvery
+	if syncEvery <= 0 {
+		syncEvery = defaultStorefrontSync
+	}
 	a.jobs, err = jobs.New(db, jobs.Config{Logger: log, Now: a.now, MaxWorkers: s.JobWorkers, PruneEvery: s.PruneEvery,
-		Workers: workers, PeriodicJobs: []*river.PeriodicJob{orders.PreorderReleaseJob(time.Minute)}})
+		Workers: workers, PeriodicJobs: []*river.PeriodicJob{orders.PreorderReleaseJob(time.Minute), storefront.DispatchJob(syncEvery)}})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -122,6 +133,8 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 		return nil, err
 	}
 	pricingWorkers.Bind(a.pricing)
+	a.storefront = storefront.New(db, a.now, a.jobs)
+	dispatch.Service = a.storefront
 	return a, nil
 }
 

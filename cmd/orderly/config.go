@@ -27,6 +27,10 @@ type settings struct {
 	// Job queue settings; only serve binds them, other commands only enqueue.
 	JobWorkers int
 	PruneEvery time.Duration
+	// StorefrontSyncEvery is the period of the storefront dispatcher, which
+	// starts a drain of every storefront target with unpublished changes
+	// (0: the default); serve only.
+	StorefrontSyncEvery time.Duration
 	// ShopifyWebhookSecret verifies Shopify webhook signatures; serve only.
 	ShopifyWebhookSecret string
 }
@@ -141,6 +145,15 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return usageError{fmt.Sprintf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
 	}
 	return nil
+}
+
+// defaultStorefrontSync is the default period of the storefront dispatcher.
+const defaultStorefrontSync = 5 * time.Second
+
+// bindStorefront binds the storefront sync settings (serve).
+func bindStorefront(fs *flag.FlagSet, s *settings) {
+	fs.DurationVar(&s.StorefrontSyncEvery, "storefront-sync-interval", envDuration("ORDERLY_STOREFRONT_SYNC_INTERVAL", defaultStorefrontSync),
+		"how often changed stock and prices are looked for and published to storefront targets; at least 1s (ORDERLY_STOREFRONT_SYNC_INTERVAL)")
 }
 
 // bindStock binds the stock settings (serve).

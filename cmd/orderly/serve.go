@@ -32,8 +32,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&s.JobWorkers, "job-workers", envInt("ORDERLY_JOB_WORKERS", 10), "jobs worked at once by this instance (ORDERLY_JOB_WORKERS)")
 	fs.DurationVar(&s.PruneEvery, "prune-interval", envDuration("ORDERLY_PRUNE_INTERVAL", time.Hour), "period of the job that deletes expired sessions and idempotency keys (ORDERLY_PRUNE_INTERVAL)")
 	bindStock(fs, &s)
+	bindStorefront(fs, &s)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if s.StorefrontSyncEvery < time.Second {
+		return usageError{fmt.Sprintf("--storefront-sync-interval must be at least 1s, got %s", s.StorefrontSyncEvery)}
 	}
 	if *maxBody <= 0 {
 		return usageError{fmt.Sprintf("--max-body-bytes must be positive, got %d", *maxBody)}
@@ -52,7 +56,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	srv, err := web.New(web.Config{DB: a.db, Logger: a.log, Now: a.now, SecureCookies: *secure, Version: version, MaxBodyBytes: *maxBody, Auth: a.auth,
 		Catalog: a.catalog, Suppliers: a.suppliers, Inventory: a.inventory, Customers: a.customers, Orders: a.orders,
-		ShopifyWebhookSecret: s.ShopifyWebhookSecret})
+		Storefront: a.storefront, ShopifyWebhookSecret: s.ShopifyWebhookSecret})
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/store"
+	"github.com/orderly-oms/orderly/internal/storefront"
 	"github.com/orderly-oms/orderly/internal/suppliers"
 )
 
@@ -53,6 +54,10 @@ type Config struct {
 	// them on DB (orders with default options and an insert-only queue).
 	Customers *customers.Service
 	Orders    *orders.Service
+	// Storefront manages storefront sync targets, mappings and outboxes. If
+	// nil, New makes one on DB (without a queue: drains are left to the
+	// periodic dispatcher).
+	Storefront *storefront.Service
 	// ShopifyWebhookSecret is the key Shopify signs webhooks with
 	// (X-Shopify-Hmac-Sha256). Empty: Shopify webhooks get 503.
 	ShopifyWebhookSecret string
@@ -105,6 +110,9 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	if cfg.Storefront == nil {
+		cfg.Storefront = storefront.New(cfg.DB, cfg.Now, nil)
+	}
 	s := &Server{cfg: cfg, log: withRequestIDs(cfg.Logger), now: cfg.Now, mux: http.NewServeMux()}
 
 	hc := huma.DefaultConfig("Orderly API", cfg.Version)
@@ -148,6 +156,7 @@ func (s *Server) registerRoutes() {
 	s.registerOrders()
 	s.registerOrderEdits()
 	s.registerCustomers()
+	s.registerStorefront()
 	s.registerConsole()
 	s.registerConsoleImport()
 	s.registerShopifyWebhooks()
