@@ -63,15 +63,25 @@ type Reader struct {
 	header []string
 	col    [numCols]int // header index of each field, -1 when not mapped
 	names  [numCols]string
+	vals   [numCols]string // the current record's values, trimmed
 
 	inStock, outOfStock, discontinued []string // normalised words
 	dateLayouts                       []string
 	defaultCurrency                   string
 
-	seed maphash.Seed
-	seen map[uint64]int32 // hash of each supplier SKU → its line
-	errs []RowError       // the current row's problems
-	done bool
+	seed     maphash.Seed
+	seen     skuIndex // hash of each supplier SKU → its line
+	noDedupe bool
+	errs     []RowError // the current row's problems
+	// The last currency cell found valid (a feed has one or two), as
+	// written and upper-case, and its exponent, to skip the lookup.
+	curRaw, curUpper string
+	curExp           int
+	// Slabs the rows' values point into: one allocation per 512 rows
+	// instead of one per value.
+	ints   []int
+	moneys []money.Money
+	done   bool
 }
 
 // NewReader opens a feed file with a mapping. The error says why the file
@@ -93,7 +103,7 @@ func NewReader(r io.Reader, m Mapping) (*Reader, error) {
 // open is NewReader that returns the Reader, when the file opened, along
 // with a column error: Preview shows the columns found.
 func open(r io.Reader, m Mapping) (*Reader, error) {
-	rd := &Reader{m: m, seed: maphash.MakeSeed(), seen: map[uint64]int32{}}
+	rd := &Reader{m: m, seed: maphash.MakeSeed()}
 	if err := rd.compile(); err != nil {
 		return nil, err
 	}
@@ -240,6 +250,13 @@ func listColumns(h []string) string {
 	return b.String()
 }
 
+// SkipDuplicateCheck turns off the check for a supplier SKU already on an
+// earlier line, for a caller that makes it itself on its own index of SKUs
+// (applying a feed looks every SKU up anyway). The check costs a hash-table
+// insert per row, about as much as parsing the row with encoding/csv on a
+// million rows, where the table outgrows the CPU caches.
+func (rd *Reader) SkipDuplicateCheck() { rd.noDedupe = true }
+
 // Columns returns the file's header as read (trimmed).
 func (rd *Reader) Columns() []string { return slices.Clone(rd.header) }
 
@@ -289,7 +306,7 @@ func (rd *Reader) next(cells *[]string) (Row, []RowError, error) {
 			rd.Close()
 			return Row{}, nil, err
 		}
-		if rd.blank(rec) {
+		if rd.load(rec) {
 			continue
 		}
 		if cells != nil {
@@ -300,22 +317,28 @@ func (rd *Reader) next(cells *[]string) (Row, []RowError, error) {
 	}
 }
 
-// value is the trimmed value of a field in rec ("" when not mapped).
-func (rd *Reader) value(rec *feedfile.Record, f int) string {
-	i := rd.col[f]
-	if i < 0 || i >= len(rec.Fields) {
-		return ""
+// trim is strings.TrimSpace with a fast path for the common value that
+// needs no trimming.
+func trim(s string) string {
+	if len(s) == 0 || s[0] > ' ' && s[0] < utf8.RuneSelf && s[len(s)-1] > ' ' && s[len(s)-1] < utf8.RuneSelf {
+		return s
 	}
-	return strings.TrimSpace(rec.Fields[i])
+	return strings.TrimSpace(s)
 }
 
-func (rd *Reader) blank(rec *feedfile.Record) bool {
-	for f := range numCols {
-		if rd.value(rec, f) != "" {
-			return false
+// load puts the trimmed value of each mapped field of rec in rd.vals ("" when
+// not mapped) and reports whether they are all blank.
+func (rd *Reader) load(rec *feedfile.Record) (blank bool) {
+	blank = true
+	for f, i := range rd.col {
+		v := ""
+		if i >= 0 && i < len(rec.Fields) {
+			v = trim(rec.Fields[i])
 		}
+		rd.vals[f] = v
+		blank = blank && v == ""
 	}
-	return true
+	return blank
 }
 
 // parse maps one record to a row, collecting every problem of the row.
@@ -327,61 +350,135 @@ func (rd *Reader) parse(rec *feedfile.Record) (Row, []RowError) {
 	}
 	comma := func(f int) bool { return rd.m.DecimalComma && !rec.PointDecimal(rd.col[f]) }
 
-	sku := rd.value(rec, colSKU)
+	sku := rd.vals[colSKU]
 	switch {
 	case sku == "":
 		bad(colSKU, sku, "the supplier SKU is blank")
 	case !utf8.ValidString(sku):
 		bad(colSKU, strings.ToValidUTF8(sku, "\uFFFD"), "the supplier SKU is not valid UTF-8 text: the file mixes encodings; save it as UTF-8 or set the feed's encoding")
-	case utf8.RuneCountInString(sku) > MaxSKULength:
+	case len(sku) > MaxSKULength && utf8.RuneCountInString(sku) > MaxSKULength:
 		bad(colSKU, sku, fmt.Sprintf("the supplier SKU is longer than %d characters", MaxSKULength))
+	case rd.noDedupe:
+		row.SupplierSKU = sku
 	default:
-		h := maphash.String(rd.seed, sku)
-		if first, ok := rd.seen[h]; ok {
+		if first, dup := rd.seen.add(maphash.String(rd.seed, sku), rec.Line); dup {
 			bad(colSKU, sku, fmt.Sprintf("supplier SKU %s already on line %d", sku, first))
-		} else {
-			rd.seen[h] = int32(min(rec.Line, 1<<31-1))
 		}
 		row.SupplierSKU = sku
 	}
-	if v := rd.value(rec, colQuantity); v != "" {
+	if v := rd.vals[colQuantity]; v != "" {
 		if q, reason := parseQuantity(v, comma(colQuantity), rd.inStock, rd.m.InStockQuantity, rd.outOfStock); reason != "" {
 			bad(colQuantity, v, reason)
 		} else {
-			row.Quantity = &q
+			row.Quantity = rd.newInt(q)
 		}
 	}
-	if v := rd.value(rec, colCost); v != "" {
-		cur := strings.ToUpper(rd.value(rec, colCurrency))
-		if cur == "" {
-			cur = rd.defaultCurrency
+	if v := rd.vals[colCost]; v != "" {
+		raw := rd.vals[colCurrency]
+		if raw == "" {
+			raw = rd.defaultCurrency
 		}
-		if !money.ValidCurrency(cur) && cur != "" {
-			bad(colCurrency, cur, fmt.Sprintf("unknown currency %q (want an ISO 4217 code such as EUR, USD, BRL)", cur))
-		} else if c, reason := parseCost(v, cur, comma(colCost)); reason != "" {
-			bad(colCost, v, reason)
-		} else {
-			row.Cost = &c
+		cur, exp, ok := "", -1, true
+		switch {
+		case raw == "":
+		case raw == rd.curRaw:
+			cur, exp = rd.curUpper, rd.curExp
+		default:
+			cur = strings.ToUpper(raw)
+			if exp, ok = money.Exponent(cur); ok {
+				rd.curRaw, rd.curUpper, rd.curExp = raw, cur, exp
+			} else {
+				bad(colCurrency, raw, fmt.Sprintf("unknown currency %q (want an ISO 4217 code such as EUR, USD, BRL)", raw))
+			}
+		}
+		if ok {
+			if c, reason := parseCostIn(v, cur, exp, comma(colCost)); reason != "" {
+				bad(colCost, v, reason)
+			} else {
+				row.Cost = rd.newMoney(c)
+			}
 		}
 	}
-	if v := rd.value(rec, colLeadTime); v != "" {
+	if v := rd.vals[colLeadTime]; v != "" {
 		if d, reason := parseLeadTime(v, comma(colLeadTime)); reason != "" {
 			bad(colLeadTime, v, reason)
 		} else {
-			row.LeadTimeDays = &d
+			row.LeadTimeDays = rd.newInt(d)
 		}
 	}
-	if v := rd.value(rec, colRestock); v != "" {
+	if v := rd.vals[colRestock]; v != "" {
 		if d, ok, reason := parseDate(v, rd.dateLayouts); reason != "" {
 			bad(colRestock, v, reason)
 		} else if ok {
 			row.RestockDate = &d
 		}
 	}
-	if v := rd.value(rec, colDiscontinued); v != "" {
-		row.Discontinued = slices.Contains(rd.discontinued, normWord(v))
+	if v := rd.vals[colDiscontinued]; v != "" {
+		row.Discontinued = matchWord(v, rd.discontinued)
 	}
 	return row, rd.errs
+}
+
+func (rd *Reader) newInt(v int) *int {
+	if len(rd.ints) == 0 {
+		rd.ints = make([]int, 1024)
+	}
+	p := &rd.ints[0]
+	*p, rd.ints = v, rd.ints[1:]
+	return p
+}
+
+func (rd *Reader) newMoney(v money.Money) *money.Money {
+	if len(rd.moneys) == 0 {
+		rd.moneys = make([]money.Money, 512)
+	}
+	p := &rd.moneys[0]
+	*p, rd.moneys = v, rd.moneys[1:]
+	return p
+}
+
+// skuIndex remembers the supplier SKUs of a file by their 64-bit hash (two
+// different SKUs share one with odds of about 1 in 10^7 in a file of a
+// million rows), with the line of each: open addressing in one flat slice of
+// 12-byte slots (hash, line), at most 3/4 full, so a lookup usually touches
+// one cache line. On a million SKUs it is a few times faster than a Go map.
+type skuIndex struct {
+	slots []uint32 // 3 per slot: hash low, hash high, line; hash 0 is free
+	n     int
+}
+
+// add records h on line and returns false, or the line it was first seen on
+// and true.
+func (x *skuIndex) add(h uint64, line int) (int, bool) {
+	if h == 0 {
+		h = 1
+	}
+	if x.n*4 >= len(x.slots)/3*3 {
+		x.grow()
+	}
+	lo, hi := uint32(h), uint32(h>>32)
+	mask := uint64(len(x.slots)/3 - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := x.slots[3*i : 3*i+3 : 3*i+3]
+		switch {
+		case s[0] == 0 && s[1] == 0:
+			s[0], s[1], s[2] = lo, hi, uint32(min(max(line, 0), 1<<32-1))
+			x.n++
+			return 0, false
+		case s[0] == lo && s[1] == hi:
+			return int(s[2]), true
+		}
+	}
+}
+
+func (x *skuIndex) grow() {
+	old := x.slots
+	x.slots, x.n = make([]uint32, 3*max(1024, 2*len(old)/3)), 0
+	for i := 0; i < len(old); i += 3 {
+		if old[i] != 0 || old[i+1] != 0 {
+			x.add(uint64(old[i+1])<<32|uint64(old[i]), int(old[i+2]))
+		}
+	}
 }
 
 // PreviewResult is the start of a feed file read with a mapping, for the
@@ -454,6 +551,23 @@ func normWord(s string) string {
 	return strings.ToLower(strings.Join(strings.Fields(s), " "))
 }
 
+// matchWord reports whether v is one of words (normalised by normWord),
+// without allocating in the common case.
+func matchWord(v string, words []string) bool {
+	if len(words) == 0 {
+		return false
+	}
+	for _, w := range words {
+		if strings.EqualFold(v, w) {
+			return true
+		}
+	}
+	if !strings.Contains(v, "  ") && !strings.ContainsAny(v, "\t\r\n\u00a0") {
+		return false
+	}
+	return slices.Contains(words, normWord(v))
+}
+
 func normWords(ws []string) []string {
 	var out []string
 	for _, w := range ws {
@@ -462,6 +576,60 @@ func normWords(ws []string) []string {
 		}
 	}
 	return out
+}
+
+// plainInt reads s when it is nothing but up to 9 digits worth at most
+// limit: the common case, without the general parser.
+func plainInt(s string, limit int) (int, bool) {
+	if len(s) == 0 || len(s) > 9 {
+		return 0, false
+	}
+	v := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, v <= limit
+}
+
+// plainAmount reads s when it is nothing but digits, one decimal separator
+// and at most exp decimals, in minor units: the common case, without the
+// general parser.
+func plainAmount(s string, exp int, decimalComma bool) (int64, bool) {
+	sep := byte('.')
+	if decimalComma {
+		sep = ','
+	}
+	if len(s) == 0 || len(s) > 15 { // 10^15 × 10^3 still fits in an int64
+		return 0, false
+	}
+	var v int64
+	decimals := -1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			v = v*10 + int64(c-'0')
+			if decimals >= 0 {
+				decimals++
+			}
+		case c == sep && decimals < 0 && i > 0 && i < len(s)-1:
+			decimals = 0
+		default:
+			return 0, false
+		}
+	}
+	decimals = max(decimals, 0)
+	if decimals > exp {
+		return 0, false
+	}
+	for range exp - decimals {
+		v *= 10
+	}
+	return v, v <= money.MaxAmount
 }
 
 // number is a decimal read from a feed: its sign, integer digits and
@@ -486,7 +654,10 @@ func (n number) wholeValue(limit int) (v int, fraction, over bool) {
 	if len(d) > 10 {
 		return 0, false, true
 	}
-	x, _ := strconv.Atoi("0" + d)
+	x := 0
+	for i := 0; i < len(d); i++ {
+		x = x*10 + int(d[i]-'0')
+	}
 	if x > limit {
 		return 0, false, true
 	}
@@ -541,7 +712,7 @@ func scanNumber(s string, decimalComma bool) (number, bool) {
 	// Exponent: only after a digit, and only with the decimal point (a
 	// spreadsheet's 1.5E+3, a JSON number's 1e2).
 	exp := 0
-	if i := strings.IndexAny(s, "eE"); i > 0 && dec == '.' {
+	if i := indexExp(s); i > 0 && dec == '.' {
 		e, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
 		if err != nil || e > 20 || e < -20 {
 			return n, false
@@ -555,7 +726,9 @@ func scanNumber(s string, decimalComma bool) (number, bool) {
 	if !allDigits(frac) || (whole == "" && frac == "") || (hasDec && frac == "" && whole == "") {
 		return n, false
 	}
-	if i := strings.IndexFunc(whole, func(r rune) bool { return r == rune(group) || strings.ContainsRune(groupSeparators, r) }); i >= 0 {
+	if allDigits(whole) {
+		// The common case: no thousands separators.
+	} else if i := strings.IndexFunc(whole, func(r rune) bool { return r == rune(group) || strings.ContainsRune(groupSeparators, r) }); i >= 0 {
 		sep, _ := utf8.DecodeRuneInString(whole[i:])
 		groups := strings.Split(whole, string(sep))
 		if len(groups[0]) < 1 || len(groups[0]) > 3 || !allDigits(groups[0]) {
@@ -567,7 +740,7 @@ func scanNumber(s string, decimalComma bool) (number, bool) {
 			}
 		}
 		whole = strings.Join(groups, "")
-	} else if !allDigits(whole) {
+	} else {
 		return n, false
 	}
 	if exp != 0 {
@@ -586,6 +759,16 @@ func scanNumber(s string, decimalComma bool) (number, bool) {
 	return n, true
 }
 
+// indexExp returns the index of the first e or E in s, or -1.
+func indexExp(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 'e' || s[i] == 'E' {
+			return i
+		}
+	}
+	return -1
+}
+
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
@@ -599,14 +782,14 @@ func allDigits(s string) bool {
 // "1.200" with a decimal comma), "at least" forms ("10+", ">10", "≥ 10" count
 // as 10), or one of the mapping's words.
 func parseQuantity(s string, decimalComma bool, inStock []string, inStockQty int, outOfStock []string) (int, string) {
-	if len(inStock) > 0 || len(outOfStock) > 0 {
-		w := normWord(s)
-		if slices.Contains(outOfStock, w) {
-			return 0, ""
-		}
-		if slices.Contains(inStock, w) {
-			return inStockQty, ""
-		}
+	if q, ok := plainInt(s, MaxQuantity); ok {
+		return q, ""
+	}
+	if matchWord(s, outOfStock) {
+		return 0, ""
+	}
+	if matchWord(s, inStock) {
+		return inStockQty, ""
 	}
 	v := s
 	for _, p := range []string{">=", "≥", ">"} {
@@ -648,14 +831,27 @@ func wordHint(haveWords bool) string {
 // startsNumber reports whether s begins like a number (a digit, sign, or
 // decimal separator followed by a digit).
 func startsNumber(s string) bool {
-	s = strings.TrimLeft(s, "+-−., ")
-	return s != "" && s[0] >= '0' && s[0] <= '9'
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			return true
+		case c == '+' || c == '-' || c == '.' || c == ',' || c == ' ':
+		case strings.HasPrefix(s[i:], "−"):
+			i += len("−") - 1
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // parseLeadTime reads a lead time in days: a whole number from 0 to 365,
 // optionally followed by a unit in days (5 days, 5 giorni, 5 gg, 5d), or a
 // range (3-5 days counts as 5: a promise must hold at its far end).
 func parseLeadTime(s string, decimalComma bool) (int, string) {
+	if d, ok := plainInt(s, MaxLeadTimeDays); ok {
+		return d, ""
+	}
 	v := strings.ToLower(strings.TrimSpace(s))
 	for _, unit := range []string{"business days", "working days", "days", "day", "giorni", "giorno", "gg", "días", "dias", "día", "dia", "jours", "jour", "tage", "tag", "d"} {
 		if rest, ok := strings.CutSuffix(v, unit); ok {
@@ -728,6 +924,9 @@ var symbolsLongestFirst = func() []string {
 // an amount ("€ 12,50", "12.50 EUR", "$12"), returning the currencies it may
 // mean (nil when there is none).
 func cutCurrency(s string) (string, []string) {
+	if s == "" || isDigit(s[len(s)-1]) && (isDigit(s[0]) || s[0] == '-' || s[0] == '.' || s[0] == '+') {
+		return s, nil // the common case: a bare amount
+	}
 	for _, sym := range symbolsLongestFirst {
 		if rest, ok := strings.CutPrefix(s, sym); ok {
 			return strings.TrimSpace(rest), currencySymbols[sym]
@@ -747,6 +946,8 @@ func cutCurrency(s string) (string, []string) {
 	return s, nil
 }
 
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
 func isCode(s string) bool {
 	return len(s) == 3 && strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == ""
 }
@@ -758,8 +959,23 @@ func isCode(s string) bool {
 // ("12.500" is 12.50).
 func parseCost(s, currency string, decimalComma bool) (money.Money, string) {
 	currency = strings.ToUpper(strings.TrimSpace(currency))
-	if currency != "" && !money.ValidCurrency(currency) {
+	exp, known := money.Exponent(currency)
+	if currency != "" && !known {
 		return money.Money{}, fmt.Sprintf("unknown currency %q (want an ISO 4217 code such as EUR, USD, BRL)", currency)
+	}
+	if !known {
+		exp = -1
+	}
+	return parseCostIn(s, currency, exp, decimalComma)
+}
+
+// parseCostIn is parseCost with currency checked and upper-case, and exp
+// its exponent (-1 when currency is "").
+func parseCostIn(s, currency string, exp int, decimalComma bool) (money.Money, string) {
+	if exp >= 0 {
+		if amount, ok := plainAmount(s, exp, decimalComma); ok {
+			return money.Money{Amount: amount, Currency: currency}, ""
+		}
 	}
 	v, says := cutCurrency(strings.TrimSpace(s))
 	if says != nil {
@@ -788,7 +1004,7 @@ func parseCost(s, currency string, decimalComma bool) (money.Money, string) {
 	if n.neg && !n.isZero() {
 		return money.Money{}, "cost must not be negative"
 	}
-	exp, _ := money.Exponent(currency)
+	exp, _ = money.Exponent(currency)
 	frac := n.frac
 	for len(frac) > exp && frac[len(frac)-1] == '0' {
 		frac = frac[:len(frac)-1]
@@ -797,18 +1013,23 @@ func parseCost(s, currency string, decimalComma bool) (money.Money, string) {
 		return money.Money{}, fmt.Sprintf("cost %q has more than %d decimals for %s; Orderly does not round costs", s, exp, currency)
 	}
 	whole := strings.TrimLeft(n.whole, "0")
-	if len(whole) > 13 {
+	if len(whole)+exp > 15 {
 		return money.Money{}, fmt.Sprintf("cost %q is too large", s)
 	}
-	plain := "0" + whole
-	if frac != "" {
-		plain += "." + frac
+	var amount int64
+	for i := 0; i < len(whole); i++ {
+		amount = amount*10 + int64(whole[i]-'0')
 	}
-	m, err := money.Parse(plain, currency)
-	if err != nil {
-		return money.Money{}, fmt.Sprintf("cost %q: %v", s, err)
+	for i := range exp {
+		amount *= 10
+		if i < len(frac) {
+			amount += int64(frac[i] - '0')
+		}
 	}
-	return m, ""
+	if amount > money.MaxAmount {
+		return money.Money{}, fmt.Sprintf("cost %q is too large", s)
+	}
+	return money.Money{Amount: amount, Currency: currency}, ""
 }
 
 // noDate values mean "no date" in exports of some systems.

@@ -449,3 +449,24 @@ func TestMixedEncodingSKU(t *testing.T) {
 		t.Errorf("errors %v", errs)
 	}
 }
+
+// TestCurrencyColumnCase: currency cells in lower case, repeated (the
+// reader remembers the last one it checked), then changing, then bad.
+func TestCurrencyColumnCase(t *testing.T) {
+	data := "sku,cost,cur\nA,1,usd\nB,2,usd\nC,3,EUR\nD,4,eur\nE,5,\nF,6,xx\nG,7,usd\n"
+	rows, errs, err := readRows(t, []byte(data), Mapping{SKU: "sku", Cost: "cost", Currency: "cur", DefaultCurrency: "GBP"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.SupplierSKU+" "+r.Cost.String())
+	}
+	want := []string{"A 1.00 USD", "B 2.00 USD", "C 3.00 EUR", "D 4.00 EUR", "E 5.00 GBP", "G 7.00 USD"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if len(errs) != 1 || errs[0].Line != 7 || errs[0].Column != "cur" || errs[0].Value != "xx" {
+		t.Errorf("errors %+v", errs)
+	}
+}

@@ -235,3 +235,21 @@ func TestValidLayout(t *testing.T) {
 		}
 	}
 }
+
+func TestSKUIndex(t *testing.T) {
+	var x skuIndex
+	for i := range 100_000 {
+		h := uint64(i) * 0x9E3779B97F4A7C15 // spread, with 0 among them
+		if line, dup := x.add(h, i+2); dup {
+			t.Fatalf("hash %d: duplicate of line %d on first add", i, line)
+		}
+	}
+	for _, i := range []int{0, 1, 777, 99_999} {
+		if line, dup := x.add(uint64(i)*0x9E3779B97F4A7C15, 1); !dup || line != i+2 {
+			t.Errorf("hash %d again: line %d, dup %v; want line %d", i, line, dup, i+2)
+		}
+	}
+	if x.n != 100_000 {
+		t.Errorf("%d entries", x.n)
+	}
+}

@@ -3,6 +3,7 @@ package feedfile
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"io"
 	"unicode/utf8"
 
@@ -122,8 +123,16 @@ func (e *errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // firstNonASCII returns the index of the first byte ≥ 0x80 in b, or -1.
 func firstNonASCII(b []byte) int {
-	for i, c := range b {
-		if c >= utf8.RuneSelf {
+	i := 0
+	// Eight bytes at a time: a pure-ASCII file is scanned whole while the
+	// auto encoding waits for its first non-ASCII byte.
+	for ; i+8 <= len(b); i += 8 {
+		if binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] >= utf8.RuneSelf {
 			return i
 		}
 	}
