@@ -49,39 +49,51 @@ type change struct {
 
 // changeReported applies c inside tx: it locks the offer's position (creating
 // it at 0 if the supplier never reported), computes the new quantity and the
-// buffer that goes with it, and records the adjustment.
+// buffer that goes with it, and records the adjustment. A supplier report
+// first records the supplier's feed time (MarkReported), which may flip the
+// supplier fresh.
 func (s *Service) changeReported(ctx context.Context, tx *sql.Tx, c change) (Adjustment, error) {
 	now := s.clock()
 	a := Adjustment{OfferID: c.offerID, Kind: c.kind, Reason: c.reason, Actor: c.actor, At: now}
 	var supplierID int64
-	err := tx.QueryRowContext(ctx, `SELECT o.variant_id, o.supplier_id, v.sku FROM supplier_offers o JOIN variants v ON v.id = o.variant_id WHERE o.id = $1`,
-		c.offerID).Scan(&a.VariantID, &supplierID, &a.SKU)
+	var isSellable bool
+	err := tx.QueryRowContext(ctx, `SELECT o.variant_id, o.supplier_id, v.sku, CASE WHEN `+sellable+` THEN 1 ELSE 0 END
+		FROM supplier_offers o JOIN variants v ON v.id = o.variant_id JOIN suppliers su ON su.id = o.supplier_id WHERE o.id = $1`,
+		c.offerID).Scan(&a.VariantID, &supplierID, &a.SKU, &isSellable)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, errUnknownOffer(c.offerID)
 	}
 	if err != nil {
 		return a, fmt.Errorf("offer %d: %w", c.offerID, err)
 	}
+	if !c.reportedAt.IsZero() {
+		// Before locking the position: a flip to fresh locks all of the
+		// supplier's positions in offer id order.
+		if err := s.MarkReported(ctx, tx, supplierID, c.reportedAt); err != nil {
+			return a, err
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO stock_positions (offer_id, updated_at) VALUES ($1, $2) ON CONFLICT (offer_id) DO NOTHING`,
 		c.offerID, now); err != nil {
 		return a, fmt.Errorf("stock position of offer %d: %w", c.offerID, err)
 	}
-	// Lock the position before reading the buffer rules: a buffer change
-	// commits its rule and then waits for this lock, so it recomputes from
-	// the quantity written here (see setBuffer).
-	if err := tx.QueryRowContext(ctx, `SELECT reported FROM stock_positions WHERE offer_id = $1`+s.db.Dialect.ForUpdate(),
-		c.offerID).Scan(&a.Before); err != nil {
+	// Lock the position before reading the rules: a rule change commits its
+	// rule and then waits for this lock, so it recomputes from the quantity
+	// written here (see recomputeBuffers).
+	var oldBuffer, reserved int
+	if err := tx.QueryRowContext(ctx, `SELECT reported, buffer, reserved FROM stock_positions WHERE offer_id = $1`+s.db.Dialect.ForUpdate(),
+		c.offerID).Scan(&a.Before, &oldBuffer, &reserved); err != nil {
 		return a, fmt.Errorf("stock position of offer %d: %w", c.offerID, err)
 	}
 	if a.After, err = c.apply(a.Before); err != nil {
 		return a, err
 	}
 	a.Delta = a.After - a.Before
-	sup, vb, err := rulesOf(ctx, tx, supplierID, a.VariantID)
+	sup, sku, err := rulesOf(ctx, tx, supplierID, a.VariantID)
 	if err != nil {
 		return a, err
 	}
-	buffer, _ := EffectiveBuffer(a.After, sup, vb)
+	buffer, _ := EffectiveBuffer(a.After, sup, sku)
 	var reportedAt any
 	if !c.reportedAt.IsZero() {
 		reportedAt = c.reportedAt.UTC().Truncate(time.Microsecond)
@@ -97,26 +109,20 @@ func (s *Service) changeReported(ctx context.Context, tx *sql.Tx, c change) (Adj
 	if err != nil {
 		return a, fmt.Errorf("record adjustment of offer %d: %w", c.offerID, err)
 	}
-	if a.Delta > 0 && c.kind != KindConsume && s.restock != nil {
-		if err := s.restock(ctx, tx, a.VariantID, a.Delta); err != nil {
+	// The hook's increase is a budget: it reserves no more than is
+	// available. It is the reported increase, or what the change adds to ATS
+	// when that is more: a report that crosses a minimum quantity frees more
+	// than its delta (2 → 5 under a minimum of 3 frees 5).
+	increase := a.Delta
+	if isSellable {
+		increase = max(increase, available(a.After, buffer, reserved-c.releaseReserved)-available(a.Before, oldBuffer, reserved))
+	}
+	if increase > 0 && c.kind != KindConsume && s.restock != nil {
+		if err := s.restock(ctx, tx, a.VariantID, increase); err != nil {
 			return a, fmt.Errorf("fill backorders of %s: %w", a.SKU, err)
 		}
 	}
 	return a, nil
-}
-
-// rulesOf reads the supplier's and the variant's buffer rules (zero if unset).
-func rulesOf(ctx context.Context, tx *sql.Tx, supplierID, variantID int64) (sup, vb Buffer, err error) {
-	err = tx.QueryRowContext(ctx, `SELECT
-		COALESCE((SELECT units FROM supplier_stock_buffers WHERE supplier_id = $1), 0),
-		COALESCE((SELECT percent_bp FROM supplier_stock_buffers WHERE supplier_id = $1), 0),
-		COALESCE((SELECT units FROM variant_stock_buffers WHERE variant_id = $2), 0),
-		COALESCE((SELECT percent_bp FROM variant_stock_buffers WHERE variant_id = $2), 0)`,
-		supplierID, variantID).Scan(&sup.Units, &sup.Percent, &vb.Units, &vb.Percent)
-	if err != nil {
-		err = fmt.Errorf("buffer rules: %w", err)
-	}
-	return sup, vb, err
 }
 
 // Report records the quantity a supplier reports for one offer, as of at

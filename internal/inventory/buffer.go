@@ -1,7 +1,9 @@
 package inventory
 
 import (
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -79,34 +81,189 @@ func (b Buffer) Validate() error {
 type BufferRule string
 
 const (
-	RuleNone           BufferRule = "none"             // no buffer applies
-	RuleSupplierUnits  BufferRule = "supplier_units"   // the supplier's absolute buffer
-	RuleSupplierPct    BufferRule = "supplier_percent" // the supplier's percentage
-	RuleVariantUnits   BufferRule = "sku_units"        // the SKU's absolute buffer
-	RuleVariantPercent BufferRule = "sku_percent"      // the SKU's percentage
+	RuleNone           BufferRule = "none"                  // no buffer applies
+	RuleSupplierUnits  BufferRule = "supplier_units"        // the supplier's absolute buffer
+	RuleSupplierPct    BufferRule = "supplier_percent"      // the supplier's percentage
+	RuleVariantUnits   BufferRule = "sku_units"             // the SKU's absolute buffer
+	RuleVariantPercent BufferRule = "sku_percent"           // the SKU's percentage
+	RuleSupplierMinQty BufferRule = "supplier_min_quantity" // below the supplier's minimum quantity: counts as 0
+	RuleVariantMinQty  BufferRule = "sku_min_quantity"      // below the SKU's minimum quantity: counts as 0
+	RuleStaleExcluded  BufferRule = "stale_excluded"        // the supplier's feed is stale: its stock is excluded
+	RuleStalePercent   BufferRule = "stale_percent"         // the supplier's feed is stale: its stale percentage is added
 )
 
+// BufferRules lists every BufferRule, for documentation and enums.
+var BufferRules = []BufferRule{RuleNone, RuleSupplierUnits, RuleSupplierPct, RuleVariantUnits, RuleVariantPercent,
+	RuleSupplierMinQty, RuleVariantMinQty, RuleStaleExcluded, RuleStalePercent}
+
+// SupplierRules are the safety rules of one supplier in force for each of its
+// offers: its buffer, its minimum quantity and, while its feed is stale, what
+// staleness does.
+type SupplierRules struct {
+	Buffer Buffer
+	// MinQuantity: a reported quantity below it counts as 0 (0: no minimum).
+	MinQuantity int
+	// Stale is the supplier's staleness in force (stored, flipped by the
+	// staleness job and by reports; see MarkReported).
+	Stale bool
+	// StaleMode and StalePercent say what staleness does (Staleness).
+	StaleMode    StaleMode
+	StalePercent Percent
+}
+
+// SKURules are the safety rules of one SKU for each of its offers.
+type SKURules struct {
+	Buffer      Buffer
+	MinQuantity int
+}
+
 // EffectiveBuffer is the buffer that applies to an offer reporting reported
-// units: the largest of the supplier's and the SKU's rules, with percentages
-// taken of reported and rounded up. On a tie the SKU rule is named, as the
-// more specific one. It is the single definition of the buffer: positions
-// store its result, and the stock breakdown explains it.
-func EffectiveBuffer(reported int, supplier, variant Buffer) (int, BufferRule) {
+// units, with the rule that set it. It is the single definition of what an
+// offer holds back: positions store its result (so a reservation is one
+// conditional UPDATE), the stock breakdown explains it, and every write path
+// (reports, adjustments, rule changes, staleness flips, bulk feeds) calls it.
+//
+//   - The largest of the supplier's and the SKU's buffers, percentages taken
+//     of reported and rounded up.
+//   - A reported quantity below the supplier's or the SKU's minimum quantity
+//     counts as 0: all of it is held back (the larger minimum decides).
+//   - While the supplier is stale, mode exclude holds back all of it; mode
+//     buffer adds StalePercent of reported (rounded up) on top of the rest,
+//     never holding back more than reported unless the other rules already
+//     did.
+//
+// On a tie the later rule of that list is named (the SKU's before the
+// supplier's, the more specific one; staleness last).
+func EffectiveBuffer(reported int, supplier SupplierRules, sku SKURules) (int, BufferRule) {
 	best, rule := 0, RuleNone
-	for _, c := range []struct {
-		units int
-		rule  BufferRule
-	}{
-		{supplier.Units, RuleSupplierUnits},
-		{supplier.Percent.Of(reported), RuleSupplierPct},
-		{variant.Units, RuleVariantUnits},
-		{variant.Percent.Of(reported), RuleVariantPercent},
-	} {
-		if c.units > 0 && c.units >= best {
-			best, rule = c.units, c.rule
+	consider := func(units int, r BufferRule) {
+		if units > 0 && units >= best {
+			best, rule = units, r
+		}
+	}
+	consider(supplier.Buffer.Units, RuleSupplierUnits)
+	consider(supplier.Buffer.Percent.Of(reported), RuleSupplierPct)
+	consider(sku.Buffer.Units, RuleVariantUnits)
+	consider(sku.Buffer.Percent.Of(reported), RuleVariantPercent)
+	if reported < supplier.MinQuantity {
+		consider(reported, RuleSupplierMinQty)
+	}
+	if reported < sku.MinQuantity {
+		consider(reported, RuleVariantMinQty)
+	}
+	if supplier.Stale {
+		switch supplier.StaleMode {
+		case StaleBuffer:
+			if b := min(best+supplier.StalePercent.Of(reported), max(best, reported)); b > best {
+				best, rule = b, RuleStalePercent
+			}
+		default: // exclude, and any mode not known: the safe choice
+			consider(reported, RuleStaleExcluded)
 		}
 	}
 	return best, rule
+}
+
+// StaleMode says what a stale feed does to its supplier's stock.
+type StaleMode string
+
+const (
+	// StaleExclude: the supplier's stock stops counting toward ATS.
+	StaleExclude StaleMode = "exclude"
+	// StaleBuffer: an extra percentage of each reported quantity is held back.
+	StaleBuffer StaleMode = "buffer"
+)
+
+// Staleness is a supplier's maximum feed age and what happens when its feed
+// is older.
+type Staleness struct {
+	// MaxAge is how old the supplier's last report or feed run may be; 0:
+	// never stale.
+	MaxAge time.Duration
+	Mode   StaleMode
+	// Percent is held back on top of the other rules while stale, in mode
+	// buffer (ignored in mode exclude).
+	Percent Percent
+}
+
+// MaxFeedAge bounds Staleness.MaxAge; MinFeedAge is the smallest non-zero
+// one (the staleness job runs every minute).
+const (
+	MaxFeedAge = 366 * 24 * time.Hour
+	MinFeedAge = time.Minute
+)
+
+// Validate checks a staleness setting, naming the fields max_feed_age,
+// stale_mode and stale_buffer_percent.
+func (st Staleness) Validate() error {
+	var f apperr.Fields
+	if st.MaxAge != 0 && (st.MaxAge < MinFeedAge || st.MaxAge > MaxFeedAge) {
+		f.Add("max_feed_age", "must be 0 (never stale) or between %s and %s, got %s", FormatFeedAge(MinFeedAge), FormatFeedAge(MaxFeedAge), FormatFeedAge(st.MaxAge))
+	}
+	if st.MaxAge%time.Second != 0 {
+		f.Add("max_feed_age", "must be whole seconds, got %s", st.MaxAge)
+	}
+	switch st.Mode {
+	case StaleExclude:
+	case StaleBuffer:
+		if st.Percent <= 0 {
+			f.Add("stale_buffer_percent", "must be above 0 when stale_mode is buffer")
+		}
+	default:
+		f.Add("stale_mode", "must be exclude or buffer, got %q", st.Mode)
+	}
+	if st.Percent < 0 || st.Percent > MaxPercent {
+		f.Add("stale_buffer_percent", "must be between 0 and 100, got %s", st.Percent)
+	}
+	return f.Err()
+}
+
+// StaleAt reports whether a supplier whose last report or feed run was at
+// lastFeed (zero: never) is stale at now. A supplier that never reported is
+// stale as soon as it has a maximum age: nothing vouches for its figures.
+func (st Staleness) StaleAt(lastFeed, now time.Time) bool {
+	if st.MaxAge <= 0 {
+		return false
+	}
+	return lastFeed.IsZero() || now.Sub(lastFeed) > st.MaxAge
+}
+
+// ParseFeedAge reads a maximum feed age: a Go duration such as "48h",
+// "90m" or "1h30m", a number of days such as "2d", or "0" (never stale).
+// field names the input for the error.
+func ParseFeedAge(field, s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "0" {
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > int(MaxFeedAge/(24*time.Hour)) {
+			return 0, apperr.InvalidField(field, "%q is not a number of days (e.g. 2d)", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, apperr.InvalidField(field, "%q is not a duration (e.g. 48h, 90m, 2d, or 0 for never)", s)
+	}
+	return d, nil
+}
+
+// FormatFeedAge writes a feed age the way ParseFeedAge reads it, without
+// zero units: "48h", "1h30m", "45s", "0".
+func FormatFeedAge(d time.Duration) string {
+	if d == 0 {
+		return "0"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // maxQuantity bounds every quantity Orderly accepts: a billion units is far

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/store"
@@ -89,9 +91,12 @@ func (s *Service) SetSKUBuffer(ctx context.Context, sku string, b Buffer) error 
 	})
 }
 
-// lockBufferRules serialises buffer-rule changes on PostgreSQL. Two changes
-// at once (a supplier's and a SKU's) could each recompute a shared position
-// from the other's old rule; they are rare admin actions, so one at a time.
+// lockBufferRules serialises rule changes made by staff and by the
+// staleness job on PostgreSQL. recomputeBuffers alone already keeps two
+// changes meeting on a position from computing it with each other's old
+// rule; they are rare, so one at a time costs nothing and keeps them simple
+// to reason about. Reports that flip a supplier fresh do not take it (they
+// may already hold positions).
 func (s *Service) lockBufferRules(ctx context.Context, tx *sql.Tx) error {
 	if s.db.Engine != store.Postgres {
 		return nil
@@ -104,34 +109,59 @@ func (s *Service) lockBufferRules(ctx context.Context, tx *sql.Tx) error {
 }
 
 // recomputeBuffers recomputes the stored buffer of the positions of the
-// offers matching cond (on alias o, with one argument), locking them in offer
-// id order.
+// offers matching cond (on aliases o, the offer, and sp, the position; one
+// argument) from the rules in force, and fills waiting backorders of the
+// variants whose ATS rose.
+//
+// On PostgreSQL it first locks the positions in offer id order, and only
+// then reads them with their rules, in a second statement that sees every
+// rule committed until then. Two rule changes that meet on a position (a
+// supplier's staleness flip and a SKU's buffer, say) thus never both compute
+// it from the other's old rule: the one that locks second reads both. This is
+// what lets a report flip its supplier fresh without the rules lock.
 func (s *Service) recomputeBuffers(ctx context.Context, tx *sql.Tx, cond string, arg any) error {
-	rows, err := tx.QueryContext(ctx, `SELECT sp.offer_id, o.variant_id, sp.reported, sp.buffer,
-		COALESCE(sb.units, 0), COALESCE(sb.percent_bp, 0), COALESCE(vb.units, 0), COALESCE(vb.percent_bp, 0)
-		FROM stock_positions sp
-		JOIN supplier_offers o ON o.id = sp.offer_id
-		LEFT JOIN supplier_stock_buffers sb ON sb.supplier_id = o.supplier_id
-		LEFT JOIN variant_stock_buffers vb ON vb.variant_id = o.variant_id
-		WHERE `+cond+` ORDER BY sp.offer_id`+s.forUpdate("sp"), arg)
+	from := ` FROM stock_positions sp JOIN supplier_offers o ON o.id = sp.offer_id JOIN suppliers su ON su.id = o.supplier_id`
+	if s.db.Engine == store.Postgres {
+		rows, err := tx.QueryContext(ctx, `SELECT sp.offer_id`+from+` WHERE `+cond+` ORDER BY sp.offer_id`+s.forUpdate("sp"), arg)
+		if err != nil {
+			return fmt.Errorf("recompute buffers: lock positions: %w", err)
+		}
+		for rows.Next() {
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("recompute buffers: lock positions: %w", err)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT sp.offer_id, o.variant_id, sp.reported, sp.buffer, sp.reserved,
+		CASE WHEN `+sellable+` THEN 1 ELSE 0 END, `+supplierRuleCols+`, `+skuRuleCols+from+
+		ruleJoins("o.supplier_id", "o.variant_id")+` WHERE `+cond+` ORDER BY sp.offer_id`, arg)
 	if err != nil {
 		return fmt.Errorf("recompute buffers: %w", err)
 	}
 	type upd struct {
 		offerID, variantID int64
-		buffer, old        int
+		buffer             int
 	}
 	var changed []upd
+	rise := map[int64]int{} // variant → change of its ATS
 	for rows.Next() {
 		var id, variant int64
-		var reported, old int
-		var sup, vb Buffer
-		if err := rows.Scan(&id, &variant, &reported, &old, &sup.Units, &sup.Percent, &vb.Units, &vb.Percent); err != nil {
+		var reported, old, reserved, sellableInt int
+		var sup SupplierRules
+		var sku SKURules
+		dest := append([]any{&id, &variant, &reported, &old, &reserved, &sellableInt}, supplierRuleDest(&sup)...)
+		if err := rows.Scan(append(dest, skuRuleDest(&sku)...)...); err != nil {
 			rows.Close()
 			return fmt.Errorf("recompute buffers: %w", err)
 		}
-		if b, _ := EffectiveBuffer(reported, sup, vb); b != old {
-			changed = append(changed, upd{id, variant, b, old})
+		b, _ := EffectiveBuffer(reported, sup, sku)
+		if b == old {
+			continue
+		}
+		changed = append(changed, upd{id, variant, b})
+		if sellableInt == 1 {
+			rise[variant] += available(reported, b, reserved) - available(reported, old, reserved)
 		}
 	}
 	rows.Close()
@@ -139,19 +169,47 @@ func (s *Service) recomputeBuffers(ctx context.Context, tx *sql.Tx, cond string,
 		return fmt.Errorf("recompute buffers: %w", err)
 	}
 	now := s.clock()
-	for _, u := range changed {
-		if _, err := tx.ExecContext(ctx, `UPDATE stock_positions SET buffer = $1, updated_at = $2 WHERE offer_id = $3`, u.buffer, now, u.offerID); err != nil {
-			return fmt.Errorf("recompute buffer of offer %d: %w", u.offerID, err)
+	for start := 0; start < len(changed); start += bulkUpdateChunk {
+		chunk := changed[start:min(start+bulkUpdateChunk, len(changed))]
+		var values strings.Builder
+		args := make([]any, 0, 2*len(chunk)+1)
+		args = append(args, now)
+		for i, u := range chunk {
+			if i > 0 {
+				values.WriteString(", ")
+			}
+			fmt.Fprintf(&values, "(CAST($%d AS BIGINT), CAST($%d AS INTEGER))", len(args)+1, len(args)+2)
+			args = append(args, u.offerID, u.buffer)
+		}
+		// VALUES columns are column1, column2 on both engines.
+		if _, err := tx.ExecContext(ctx, `UPDATE stock_positions SET buffer = v.column2, updated_at = $1
+			FROM (VALUES `+values.String()+`) AS v WHERE stock_positions.offer_id = v.column1`, args...); err != nil {
+			return fmt.Errorf("recompute buffers: update positions: %w", err)
 		}
 	}
-	// A smaller buffer makes units sellable: they go first to lines waiting
-	// for the variant, like a restock.
-	for _, u := range changed {
-		if u.buffer < u.old && s.restock != nil {
-			if err := s.restock(ctx, tx, u.variantID, u.old-u.buffer); err != nil {
-				return fmt.Errorf("fill backorders after a buffer change: %w", err)
-			}
+	// Units that became sellable go first to lines waiting for the variant,
+	// like a restock.
+	if s.restock == nil {
+		return nil
+	}
+	variants := make([]int64, 0, len(rise))
+	for v, n := range rise {
+		if n > 0 {
+			variants = append(variants, v)
+		}
+	}
+	slices.Sort(variants)
+	for _, v := range variants {
+		if err := s.restock(ctx, tx, v, rise[v]); err != nil {
+			return fmt.Errorf("fill backorders after a rule change: %w", err)
 		}
 	}
 	return nil
 }
+
+// bulkUpdateChunk bounds the rows of one multi-row UPDATE.
+const bulkUpdateChunk = 500
+
+// available is what a position adds to ATS when sellable, as the generated
+// column stock_positions.available computes it.
+func available(reported, buffer, reserved int) int { return max(0, reported-buffer-reserved) }

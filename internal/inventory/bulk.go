@@ -230,37 +230,3 @@ func (s *Service) reportChunk(ctx context.Context, tx *sql.Tx, reports []BulkRep
 	}
 	return changed, nil
 }
-
-// rulesOfMany reads the buffer rules of many suppliers and variants at once:
-// the same rows rulesOf reads for one pair (zero when unset), keyed by id.
-// Keep the two in step.
-func rulesOfMany(ctx context.Context, tx *sql.Tx, supplierIDs, variantIDs []int64) (map[int64]Buffer, map[int64]Buffer, error) {
-	read := func(table, key string, ids []int64) (map[int64]Buffer, error) {
-		ids = slices.Compact(slices.Sorted(slices.Values(ids)))
-		out := make(map[int64]Buffer)
-		ph, args := inList(ids)
-		rows, err := tx.QueryContext(ctx, `SELECT `+key+`, units, percent_bp FROM `+table+` WHERE `+key+` IN (`+ph+`)`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("buffer rules: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			var b Buffer
-			if err := rows.Scan(&id, &b.Units, &b.Percent); err != nil {
-				return nil, fmt.Errorf("buffer rules: %w", err)
-			}
-			out[id] = b
-		}
-		return out, rows.Err()
-	}
-	sup, err := read("supplier_stock_buffers", "supplier_id", supplierIDs)
-	if err != nil {
-		return nil, nil, err
-	}
-	vb, err := read("variant_stock_buffers", "variant_id", variantIDs)
-	if err != nil {
-		return nil, nil, err
-	}
-	return sup, vb, nil
-}

@@ -3,6 +3,7 @@ package inventory_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/store"
@@ -15,7 +16,7 @@ func TestConceptsWorkedExample(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		f := newFixture(t, db)
+		f, clk := newClockFixture(t, db)
 		v := f.variant("MUG-BLUE")
 		lisboa, porto, shenzhen := f.supplier("active"), f.supplier("active"), f.supplier("active")
 		ol, op, os := f.offer(lisboa, v, 1, "active"), f.offer(porto, v, 2, "active"), f.offer(shenzhen, v, 3, "active")
@@ -62,6 +63,60 @@ func TestConceptsWorkedExample(t *testing.T) {
 		}
 		if a := res[0].Allocations; len(a) != 2 || a[0].Quantity != 29 || a[1].Quantity != 3 || f.ats(v) != 3 {
 			t.Errorf("order for 32: allocations %+v, ATS %d; want 29 + 3, ATS 3", a, f.ats(v))
+		}
+
+		// Stale feeds and minimum quantities (concepts.md, "Stale feeds").
+		if _, err := f.svc.SetStaleness(ctx, porto, inventory.Staleness{MaxAge: 48 * time.Hour, Mode: inventory.StaleExclude}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.SetStaleness(ctx, lisboa, inventory.Staleness{MaxAge: 48 * time.Hour, Mode: inventory.StaleBuffer, Percent: 2500}); err != nil {
+			t.Fatal(err)
+		}
+		type step struct {
+			name      string
+			lisboa    row
+			porto     row
+			ats       int
+			afterStep func()
+		}
+		for _, s := range []step{
+			{"after the order for 32", row{6, inventory.RuleSupplierPct, 35, 0}, row{3, inventory.RuleVariantUnits, 3, 3}, 3,
+				func() { clk.advance(time.Hour); f.report(ol, 80) }},
+			{"Lisboa reports 80 an hour later", row{10, inventory.RuleSupplierPct, 35, 35}, row{3, inventory.RuleVariantUnits, 3, 3}, 38,
+				func() {
+					clk.advance(49 * time.Hour)
+					if c, err := f.svc.RefreshStaleness(ctx); err != nil || len(c) != 2 {
+						t.Fatalf("refresh at 50h: %+v, %v; want both stale", c, err)
+					}
+				}},
+			{"both feeds stale at 50h", row{30, inventory.RuleStalePercent, 35, 15}, row{9, inventory.RuleStaleExcluded, 3, 0}, 15,
+				func() { f.report(op, 9) }},
+			{"Porto's feed says 9 again", row{30, inventory.RuleStalePercent, 35, 15}, row{3, inventory.RuleVariantUnits, 3, 3}, 18,
+				func() {
+					if err := f.svc.SetSupplierMinQuantity(ctx, porto, 10); err != nil {
+						t.Fatal(err)
+					}
+				}},
+			{"Porto's minimum quantity is 10", row{30, inventory.RuleStalePercent, 35, 15}, row{9, inventory.RuleSupplierMinQty, 3, 0}, 15, nil},
+		} {
+			st, err := f.svc.Stock(ctx, "MUG-BLUE")
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, p := st.Offers[0], st.Offers[1]
+			if got := (row{l.Buffer, l.BufferRule, l.Reserved, l.Contribution}); got != s.lisboa {
+				t.Errorf("%s: Lisboa %+v, want %+v", s.name, got, s.lisboa)
+			}
+			if got := (row{p.Buffer, p.BufferRule, p.Reserved, p.Contribution}); got != s.porto {
+				t.Errorf("%s: Porto %+v, want %+v", s.name, got, s.porto)
+			}
+			if st.ATS != s.ats {
+				t.Errorf("%s: ATS %d, want %d", s.name, st.ATS, s.ats)
+			}
+			checkLevels(t, db, f.svc, s.name)
+			if s.afterStep != nil {
+				s.afterStep()
+			}
 		}
 	})
 }

@@ -2,10 +2,12 @@ package inventory_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 
@@ -31,10 +33,30 @@ type model struct {
 	supBuf  map[int64]inventory.Buffer
 	skuBuf  inventory.Buffer
 	held    map[string]map[int64]int // ref → offer → units
+	sups    map[int64]*modelSupplier
+	skuMin  int
+}
+
+// modelSupplier is the test's account of a supplier's staleness and minimum.
+type modelSupplier struct {
+	staleness inventory.Staleness
+	lastFeed  time.Time
+	stale     bool
+	minQty    int
+}
+
+func (m *model) supplier(id int64) *modelSupplier {
+	if m.sups[id] == nil {
+		m.sups[id] = &modelSupplier{staleness: inventory.Staleness{Mode: inventory.StaleExclude}}
+	}
+	return m.sups[id]
 }
 
 func (m *model) buffer(o *modelOffer) int {
-	b, _ := inventory.EffectiveBuffer(o.reported, m.supBuf[o.supplier], m.skuBuf)
+	s := m.supplier(o.supplier)
+	b, _ := inventory.EffectiveBuffer(o.reported,
+		inventory.SupplierRules{Buffer: m.supBuf[o.supplier], MinQuantity: s.minQty, Stale: s.stale, StaleMode: s.staleness.Mode, StalePercent: s.staleness.Percent},
+		inventory.SKURules{Buffer: m.skuBuf, MinQuantity: m.skuMin})
 	return b
 }
 
@@ -54,6 +76,7 @@ func (m *model) ats() int {
 }
 
 // TestStockProperties runs random sequences of report, adjust, buffer change,
+// minimum quantity, staleness setting, time passing (with the staleness job),
 // pause, reserve and release, checking after each step that the database
 // agrees with the model and that no reservation went past its limit.
 func TestStockProperties(t *testing.T) {
@@ -61,11 +84,13 @@ func TestStockProperties(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		iteration := 0
+		clk := newClock(t0) // one clock for all iterations: the job sees every supplier
 		rapid.Check(t, func(rt *rapid.T) {
 			iteration++
-			f := &fixture{t: rt, db: db, svc: inventory.New(db, fixedClock, inventory.Options{})}
+			f := &fixture{t: rt, db: db, svc: inventory.New(db, clk.now, inventory.Options{})}
 			f.n = iteration * 100
-			m := &model{sku: fmt.Sprintf("PROP-%d", iteration), supBuf: map[int64]inventory.Buffer{}, held: map[string]map[int64]int{}}
+			m := &model{sku: fmt.Sprintf("PROP-%d", iteration), supBuf: map[int64]inventory.Buffer{}, held: map[string]map[int64]int{},
+				sups: map[int64]*modelSupplier{}}
 			m.variant = f.variant(m.sku)
 			for i := range rapid.IntRange(1, 3).Draw(rt, "offers") {
 				sup := f.supplier("active")
@@ -101,7 +126,65 @@ func TestStockProperties(t *testing.T) {
 					o, q := pickOffer(), rapid.IntRange(0, 30).Draw(rt, "qty")
 					f.report(o.id, q)
 					o.reported = q
+					// A report makes its supplier's feed current, and fresh.
+					s := m.supplier(o.supplier)
+					s.lastFeed = clk.now()
+					s.stale = s.staleness.StaleAt(s.lastFeed, clk.now())
 					check("report")
+				},
+				"staleness": func(rt *rapid.T) {
+					o := pickOffer()
+					st := inventory.Staleness{
+						MaxAge: time.Duration(rapid.SampledFrom([]int{0, 12, 48}).Draw(rt, "max_age_h")) * time.Hour,
+						Mode:   rapid.SampledFrom([]inventory.StaleMode{inventory.StaleExclude, inventory.StaleBuffer}).Draw(rt, "mode"),
+					}
+					if st.Mode == inventory.StaleBuffer {
+						st.Percent = inventory.Percent(rapid.IntRange(1, 8).Draw(rt, "stale_pct") * 1250)
+					}
+					if _, err := f.svc.SetStaleness(ctx, o.supplier, st); err != nil {
+						rt.Fatal(err)
+					}
+					s := m.supplier(o.supplier)
+					s.staleness = st
+					s.stale = st.StaleAt(s.lastFeed, clk.now())
+					check("staleness")
+				},
+				"unchanged feed run": func(rt *rapid.T) {
+					o := pickOffer()
+					err := db.InTx(ctx, func(tx *sql.Tx) error { return f.svc.MarkReported(ctx, tx, o.supplier, time.Time{}) })
+					if err != nil {
+						rt.Fatal(err)
+					}
+					s := m.supplier(o.supplier)
+					s.lastFeed = clk.now()
+					s.stale = s.staleness.StaleAt(s.lastFeed, clk.now())
+					check("unchanged feed run")
+				},
+				"time passes": func(rt *rapid.T) {
+					clk.advance(time.Duration(rapid.IntRange(1, 60).Draw(rt, "hours")) * time.Hour)
+					if _, err := f.svc.RefreshStaleness(ctx); err != nil {
+						rt.Fatal(err)
+					}
+					for _, s := range m.sups {
+						s.stale = s.staleness.StaleAt(s.lastFeed, clk.now())
+					}
+					check("time passes")
+				},
+				"supplier minimum": func(rt *rapid.T) {
+					o, n := pickOffer(), rapid.IntRange(0, 8).Draw(rt, "min")
+					if err := f.svc.SetSupplierMinQuantity(ctx, o.supplier, n); err != nil {
+						rt.Fatal(err)
+					}
+					m.supplier(o.supplier).minQty = n
+					check("supplier minimum")
+				},
+				"sku minimum": func(rt *rapid.T) {
+					n := rapid.IntRange(0, 8).Draw(rt, "min")
+					if err := f.svc.SetSKUMinQuantity(ctx, m.sku, n); err != nil {
+						rt.Fatal(err)
+					}
+					m.skuMin = n
+					check("sku minimum")
 				},
 				"adjust": func(rt *rapid.T) {
 					o, d := pickOffer(), rapid.IntRange(-10, 10).Draw(rt, "delta")

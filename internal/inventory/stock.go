@@ -24,7 +24,12 @@ type OfferStock struct {
 	ReportedAt     time.Time // zero if the supplier never reported
 	Buffer         int
 	BufferRule     BufferRule // which rule set Buffer
-	Reserved       int
+	// Stale says the supplier's feed is stale (in force), so StaleMode
+	// applies; LastFeedAt is its newest report or feed run (zero: never).
+	Stale      bool
+	StaleMode  StaleMode
+	LastFeedAt time.Time
+	Reserved   int
 	// Contribution is what this offer adds to ATS: max(0, reported − buffer −
 	// reserved) when sellable, else 0.
 	Contribution int
@@ -37,7 +42,9 @@ type SKUStock struct {
 	Title     string
 	ATS       int
 	Buffer    Buffer // the SKU-level rule
-	Offers    []OfferStock
+	// MinQuantity is the SKU-level minimum quantity (0: none).
+	MinQuantity int
+	Offers      []OfferStock
 }
 
 // Stock returns the stock of one SKU, explained offer by offer (in priority order).
@@ -48,20 +55,18 @@ func (s *Service) Stock(ctx context.Context, sku string) (*SKUStock, error) {
 	}
 	out := &SKUStock{VariantID: id, SKU: stored}
 	err = s.db.R.QueryRowContext(ctx, `SELECT CASE WHEN v.title = '' THEN p.title ELSE p.title || ' – ' || v.title END,
-		COALESCE(vb.units, 0), COALESCE(vb.percent_bp, 0)
-		FROM variants v JOIN products p ON p.id = v.product_id
-		LEFT JOIN variant_stock_buffers vb ON vb.variant_id = v.id WHERE v.id = $1`, id).
-		Scan(&out.Title, &out.Buffer.Units, &out.Buffer.Percent)
+		`+skuRuleCols+`
+		FROM variants v JOIN products p ON p.id = v.product_id`+skuRuleJoins("v.id")+` WHERE v.id = $1`, id).
+		Scan(&out.Title, &out.Buffer.Units, &out.Buffer.Percent, &out.MinQuantity)
 	if err != nil {
 		return nil, fmt.Errorf("stock of %s: %w", stored, err)
 	}
 	rows, err := s.db.R.QueryContext(ctx, `SELECT o.id, o.supplier_id, su.name, o.supplier_sku, o.priority, o.status, su.status,
 		COALESCE(sp.reported, 0), sp.reported_at, COALESCE(sp.buffer, 0), COALESCE(sp.reserved, 0), COALESCE(sp.available, 0),
-		COALESCE(sb.units, 0), COALESCE(sb.percent_bp, 0), sp.offer_id IS NOT NULL
+		sp.offer_id IS NOT NULL, sr.last_feed_at, `+supplierRuleCols+`
 		FROM supplier_offers o
 		JOIN suppliers su ON su.id = o.supplier_id
-		LEFT JOIN stock_positions sp ON sp.offer_id = o.id
-		LEFT JOIN supplier_stock_buffers sb ON sb.supplier_id = o.supplier_id
+		LEFT JOIN stock_positions sp ON sp.offer_id = o.id`+supplierRuleJoins("o.supplier_id")+`
 		WHERE o.variant_id = $1 ORDER BY o.priority, o.id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("stock of %s: %w", stored, err)
@@ -69,21 +74,21 @@ func (s *Service) Stock(ctx context.Context, sku string) (*SKUStock, error) {
 	defer rows.Close()
 	for rows.Next() {
 		var o OfferStock
-		var at sql.NullTime
+		var at, fed sql.NullTime
 		var available int
-		var sup Buffer
+		var sup SupplierRules
 		var hasPosition bool
-		if err := rows.Scan(&o.OfferID, &o.SupplierID, &o.SupplierName, &o.SupplierSKU, &o.Priority, &o.OfferStatus, &o.SupplierStatus,
-			&o.Reported, &at, &o.Buffer, &o.Reserved, &available, &sup.Units, &sup.Percent, &hasPosition); err != nil {
+		dest := []any{&o.OfferID, &o.SupplierID, &o.SupplierName, &o.SupplierSKU, &o.Priority, &o.OfferStatus, &o.SupplierStatus,
+			&o.Reported, &at, &o.Buffer, &o.Reserved, &available, &hasPosition, &fed}
+		if err := rows.Scan(append(dest, supplierRuleDest(&sup)...)...); err != nil {
 			return nil, fmt.Errorf("stock of %s: %w", stored, err)
 		}
-		if at.Valid {
-			o.ReportedAt = at.Time.UTC()
-		}
+		o.ReportedAt, o.LastFeedAt = timeOf(at), timeOf(fed)
+		o.Stale, o.StaleMode = sup.Stale, sup.StaleMode
 		// The stored buffer is what reservations use; it always equals
 		// EffectiveBuffer of the stored quantity. An offer never reported
 		// has no position yet: show the buffer it would get.
-		buffer, rule := EffectiveBuffer(o.Reported, sup, out.Buffer)
+		buffer, rule := EffectiveBuffer(o.Reported, sup, SKURules{Buffer: out.Buffer, MinQuantity: out.MinQuantity})
 		o.BufferRule = rule
 		if !hasPosition {
 			o.Buffer = buffer
@@ -113,8 +118,11 @@ type StockLine struct {
 	Buffer         int
 	Reserved       int
 	SellableOffers int
-	SKUBuffer      Buffer
-	LowStock       bool // ATS ≤ the threshold in force
+	// StaleOffers counts the sellable offers whose supplier's feed is
+	// stale: their stock is excluded or buffered more (see Staleness).
+	StaleOffers int
+	SKUBuffer   Buffer
+	LowStock    bool // ATS ≤ the threshold in force
 }
 
 // ListFilter selects SKUs for the stock list.
@@ -122,6 +130,7 @@ type ListFilter struct {
 	Q          string // SKU prefix or words of the product/variant title
 	SupplierID int64  // only SKUs this supplier has an offer for
 	LowStock   bool   // only SKUs with ATS ≤ Threshold
+	Stale      bool   // only SKUs with an active offer of a stale supplier
 	Threshold  *int   // nil: the service's default
 	AfterSKU   string // keyset: SKUs after this one
 	Limit      int    // 1–200
@@ -188,6 +197,11 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]StockLine, bool, er
 	if f.SupplierID != 0 {
 		where = append(where, "EXISTS (SELECT 1 FROM supplier_offers so WHERE so.variant_id = v.id AND so.supplier_id = "+arg(f.SupplierID)+")")
 	}
+	if f.Stale {
+		// Stale suppliers are few: the subquery lists their offers' variants.
+		where = append(where, `v.id IN (SELECT o.variant_id FROM supplier_stock_rules sr JOIN supplier_offers o ON o.supplier_id = sr.supplier_id
+			JOIN suppliers su ON su.id = o.supplier_id WHERE sr.stale AND `+sellable+`)`)
+	}
 	query := `SELECT v.id, v.sku, CASE WHEN v.title = '' THEN p.title ELSE p.title || ' – ' || v.title END, l.ats FROM ` + from
 	if strings.HasPrefix(from, "low ") {
 		// MATERIALIZED makes both engines take the low SKUs from the index
@@ -245,9 +259,11 @@ func (s *Service) fillTotals(ctx context.Context, lines []StockLine) error {
 		args[i] = lines[i].VariantID
 	}
 	in := strings.Join(ph, ", ")
-	rows, err := s.db.R.QueryContext(ctx, `SELECT o.variant_id, COUNT(*), COALESCE(SUM(sp.reported), 0), COALESCE(SUM(sp.buffer), 0), COALESCE(SUM(sp.reserved), 0)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT o.variant_id, COUNT(*), COALESCE(SUM(sp.reported), 0), COALESCE(SUM(sp.buffer), 0), COALESCE(SUM(sp.reserved), 0),
+		COALESCE(SUM(CASE WHEN sr.stale THEN 1 ELSE 0 END), 0)
 		FROM supplier_offers o JOIN suppliers su ON su.id = o.supplier_id
 		LEFT JOIN stock_positions sp ON sp.offer_id = o.id
+		LEFT JOIN supplier_stock_rules sr ON sr.supplier_id = o.supplier_id
 		WHERE o.variant_id IN (`+in+`) AND `+sellable+` GROUP BY o.variant_id`, args...)
 	if err != nil {
 		return fmt.Errorf("stock totals: %w", err)
@@ -255,12 +271,12 @@ func (s *Service) fillTotals(ctx context.Context, lines []StockLine) error {
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
-		var n, rep, buf, res int
-		if err := rows.Scan(&id, &n, &rep, &buf, &res); err != nil {
+		var n, rep, buf, res, stale int
+		if err := rows.Scan(&id, &n, &rep, &buf, &res, &stale); err != nil {
 			return fmt.Errorf("stock totals: %w", err)
 		}
 		if l := byID[id]; l != nil {
-			l.SellableOffers, l.Reported, l.Buffer, l.Reserved = n, rep, buf, res
+			l.SellableOffers, l.Reported, l.Buffer, l.Reserved, l.StaleOffers = n, rep, buf, res, stale
 		}
 	}
 	if err := rows.Err(); err != nil {
