@@ -14,8 +14,8 @@ func TestBenchIntakeJSON(t *testing.T) {
 		t.Skip("runs a small benchmark; skipped with -short")
 	}
 	var out, errOut bytes.Buffer
-	err := run(context.Background(), []string{"bench", "intake", "--orders", "20", "--skus", "50", "--concurrency", "1,2",
-		"--rounds", "1", "--json", "--quiet"}, &out, &errOut)
+	err := run(context.Background(), []string{"bench", "intake", "--orders", "10", "--skus", "50", "--concurrency", "1,2",
+		"--modes", "raw,inprocess,http", "--rounds", "1", "--json", "--quiet"}, &out, &errOut)
 	if err != nil {
 		t.Fatalf("bench intake: %v\n%s", err, errOut.String())
 	}

@@ -34,10 +34,10 @@ func TestCrashMidLoad(t *testing.T) {
 func crashMidLoad(t *testing.T, e store.Engine) {
 	bin := orderlyBinary(t)
 	dsn := storetest.DSN(t, e)
-	// 20 SKUs with 10 units on their first offer (some less a buffer of
+	// 20 SKUs with 12 units on their first offer (some less a buffer of
 	// 5, some with a second offer of 5): the load runs some SKUs dry, so
 	// orders are also refused and lines split over two offers.
-	cat := seedStore(t, dsn, 20, 10)
+	cat := seedStore(t, dsn, 20, 12)
 	token := cliToken(t, bin, dsn)
 	srv := startServe(t, bin, dsn)
 	base := srv.baseURL(t)

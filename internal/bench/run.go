@@ -275,7 +275,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		// not fall on one mode only.
 		seed := cfg.Seed + uint64(li)*1000
 		for mi, mode := range cfg.Modes {
-			warm := Generate(cat, max(50, 2*c), cfg.Lines, seed+uint64(mi)+500, fmt.Sprintf("%s-c%d-warm", mode, c))
+			warm := Generate(cat, max(2*c, min(50, cfg.Orders/10)), cfg.Lines, seed+uint64(mi)+500, fmt.Sprintf("%s-c%d-warm", mode, c))
 			if sm := runPool(ctx, c, warm, places[mode]); sm.errors > 0 {
 				return nil, fmt.Errorf("%s at concurrency %d (warm-up): %d errors, first: %v", mode, c, sm.errors, sm.firstErr)
 			}

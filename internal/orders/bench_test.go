@@ -11,6 +11,7 @@ import (
 
 	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/bench"
+	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/store/storetest"
 )
 
@@ -40,21 +41,19 @@ func BenchmarkPlace(b *testing.B) {
 				for _, mode := range []string{"raw", "place"} {
 					b.Run(fmt.Sprintf("%s/c=%d", mode, c), func(b *testing.B) {
 						batch++
-						orders := bench.Generate(cat, b.N, 3, uint64(batch), fmt.Sprintf("b%d", batch))
+						batchOrders := bench.Generate(cat, b.N, 3, uint64(batch), fmt.Sprintf("b%d", batch))
 						var next atomic.Int64
 						b.SetParallelism(max(1, c/runtime.GOMAXPROCS(0)))
 						b.ResetTimer()
 						b.RunParallel(func(pb *testing.PB) {
 							for pb.Next() {
-								o := &orders[next.Add(1)-1]
+								o := &batchOrders[next.Add(1)-1]
 								var err error
 								if mode == "raw" {
 									err = raw.Place(ctx, o)
 								} else {
-									var p struct{ Created bool }
-									pl, perr := svc.Orders.Place(as, o.Input())
-									p.Created, err = pl.Created, perr
-									if err == nil && !p.Created {
+									var p orders.Placed
+									if p, err = svc.Orders.Place(as, o.Input()); err == nil && !p.Created {
 										err = fmt.Errorf("order %s not created", o.ExternalID)
 									}
 								}
