@@ -24,7 +24,7 @@ func (s *Server) registerStock() {
 		Summary: "List stock per SKU", Tags: tags,
 		Description: "SKUs in SKU order, paginated by keyset, with available-to-sell (ATS) and the reported, buffered and " +
 			"reserved quantities of their sellable offers. `low_stock=true` keeps SKUs with ATS at or below `threshold` " +
-			"(default: the server's low-stock setting)."},
+			"(default: the server's low-stock setting). `stale=true` keeps SKUs with an active offer of a supplier whose feed is stale."},
 		auth.StockRead, s.listStock)
 	operation(s, huma.Operation{OperationID: "get-stock", Method: http.MethodGet, Path: "/stock/skus/{sku}",
 		Summary: "Get the stock of a SKU", Tags: tags,
@@ -56,6 +56,7 @@ func (s *Server) registerStock() {
 		Summary: "List stock adjustments", Tags: tags,
 		Description: "Supplier reports and manual adjustments, newest first, with who made them and why."},
 		auth.StockRead, s.listAdjustments)
+	s.registerStockRules()
 }
 
 // StockBuffer is a safety-buffer rule as the API shows it.
@@ -78,6 +79,7 @@ type StockItem struct {
 	Buffer         int         `json:"buffer" doc:"Sum of the sellable offers' effective buffers"`
 	Reserved       int         `json:"reserved" doc:"Sum over sellable offers"`
 	SellableOffers int         `json:"sellable_offers" doc:"Active offers of active suppliers"`
+	StaleOffers    int         `json:"stale_offers" doc:"Sellable offers whose supplier's feed is stale: their stock is excluded or buffered more"`
 	SKUBuffer      StockBuffer `json:"sku_buffer"`
 	LowStock       bool        `json:"low_stock" doc:"ATS is at or below the threshold in force"`
 }
@@ -87,11 +89,12 @@ type stockListInput struct {
 	Q          string `query:"q" maxLength:"200" doc:"A SKU prefix or part of the title, any case"`
 	SupplierID int64  `query:"supplier_id" minimum:"1" doc:"Only SKUs this supplier has an offer for"`
 	LowStock   bool   `query:"low_stock" doc:"Only SKUs with ATS at or below threshold"`
+	Stale      bool   `query:"stale" doc:"Only SKUs with an active offer of a supplier whose feed is stale"`
 	Threshold  string `query:"threshold" doc:"Low-stock threshold, a whole number ≥ 0 (default: the server's setting)"`
 }
 
 func (s *Server) listStock(ctx context.Context, in *stockListInput) (*ListOutput[StockItem], error) {
-	f := inventory.ListFilter{Q: in.Q, SupplierID: in.SupplierID, LowStock: in.LowStock, Limit: in.Limit}
+	f := inventory.ListFilter{Q: in.Q, SupplierID: in.SupplierID, LowStock: in.LowStock, Stale: in.Stale, Limit: in.Limit}
 	if in.Threshold != "" {
 		n, err := strconv.Atoi(in.Threshold)
 		if err != nil || n < 0 || n > 1_000_000_000 {
@@ -109,7 +112,8 @@ func (s *Server) listStock(ctx context.Context, in *stockListInput) (*ListOutput
 	out := &ListOutput[StockItem]{Body: Page[StockItem]{Items: make([]StockItem, len(lines))}}
 	for i, l := range lines {
 		out.Body.Items[i] = StockItem{VariantID: l.VariantID, SKU: l.SKU, Title: l.Title, ATS: l.ATS, Reported: l.Reported,
-			Buffer: l.Buffer, Reserved: l.Reserved, SellableOffers: l.SellableOffers, SKUBuffer: bufferOut(l.SKUBuffer), LowStock: l.LowStock}
+			Buffer: l.Buffer, Reserved: l.Reserved, SellableOffers: l.SellableOffers, StaleOffers: l.StaleOffers, SKUBuffer: bufferOut(l.SKUBuffer),
+			LowStock: l.LowStock}
 	}
 	if more && len(lines) > 0 {
 		out.Body.Next = EncodeCursor(lines[len(lines)-1].SKU)
@@ -130,20 +134,25 @@ type OfferStockItem struct {
 	Reported       int        `json:"reported"`
 	ReportedAt     *time.Time `json:"reported_at,omitempty" doc:"When the supplier last reported; absent if never"`
 	Buffer         int        `json:"buffer" doc:"Effective buffer: the largest applicable rule"`
-	BufferRule     string     `json:"buffer_rule" enum:"none,supplier_units,supplier_percent,sku_units,sku_percent" doc:"The rule that set buffer"`
+	BufferRule     string     `json:"buffer_rule" enum:"none,supplier_units,supplier_percent,sku_units,sku_percent,supplier_min_quantity,sku_min_quantity,stale_excluded,stale_percent" doc:"The rule that set buffer (min_quantity: reported below the minimum, all held back; stale_excluded: the supplier's feed is stale, all held back; stale_percent: stale, its stale percentage added)"`
 	Reserved       int        `json:"reserved"`
 	Contribution   int        `json:"contribution" doc:"What this offer adds to ATS"`
+	Stale          bool       `json:"stale" doc:"The supplier's feed is stale: its stale_mode applies"`
+	StaleMode      string     `json:"stale_mode" enum:"exclude,buffer" doc:"What the supplier's staleness does (when stale)"`
+	LastFeedAt     *time.Time `json:"last_feed_at,omitempty" doc:"The supplier's newest report or applied feed run; absent if never"`
 }
 
 // StockDetail is one SKU's stock with its per-offer breakdown.
 type StockDetail struct {
-	VariantID int64            `json:"variant_id"`
-	SKU       string           `json:"sku"`
-	Title     string           `json:"title"`
-	ATS       int              `json:"ats"`
-	LowStock  bool             `json:"low_stock" doc:"ATS is at or below the server's low-stock threshold"`
-	SKUBuffer StockBuffer      `json:"sku_buffer"`
-	Offers    []OfferStockItem `json:"offers" nullable:"false"`
+	VariantID int64       `json:"variant_id"`
+	SKU       string      `json:"sku"`
+	Title     string      `json:"title"`
+	ATS       int         `json:"ats"`
+	LowStock  bool        `json:"low_stock" doc:"ATS is at or below the server's low-stock threshold"`
+	SKUBuffer StockBuffer `json:"sku_buffer"`
+	// MinQuantity is the SKU's own minimum quantity.
+	MinQuantity int              `json:"min_quantity" doc:"A quantity reported below it counts as 0 (the SKU's rule; a supplier's may be larger)"`
+	Offers      []OfferStockItem `json:"offers" nullable:"false"`
 }
 
 type stockSKUInput struct {
@@ -157,15 +166,20 @@ func (s *Server) getStock(ctx context.Context, in *stockSKUInput) (*stockDetailO
 	if err != nil {
 		return nil, err
 	}
-	d := StockDetail{VariantID: st.VariantID, SKU: st.SKU, Title: st.Title, ATS: st.ATS, SKUBuffer: bufferOut(st.Buffer),
+	d := StockDetail{VariantID: st.VariantID, SKU: st.SKU, Title: st.Title, ATS: st.ATS, SKUBuffer: bufferOut(st.Buffer), MinQuantity: st.MinQuantity,
 		LowStock: st.ATS <= s.cfg.Inventory.LowStockThreshold(), Offers: make([]OfferStockItem, len(st.Offers))}
 	for i, o := range st.Offers {
 		item := OfferStockItem{OfferID: o.OfferID, SupplierID: o.SupplierID, SupplierName: o.SupplierName, SupplierSKU: o.SupplierSKU,
 			Priority: o.Priority, OfferStatus: o.OfferStatus, SupplierStatus: o.SupplierStatus, Sellable: o.Sellable,
-			Reported: o.Reported, Buffer: o.Buffer, BufferRule: string(o.BufferRule), Reserved: o.Reserved, Contribution: o.Contribution}
+			Reported: o.Reported, Buffer: o.Buffer, BufferRule: string(o.BufferRule), Reserved: o.Reserved, Contribution: o.Contribution,
+			Stale: o.Stale, StaleMode: string(o.StaleMode)}
 		if !o.ReportedAt.IsZero() {
 			at := o.ReportedAt
 			item.ReportedAt = &at
+		}
+		if !o.LastFeedAt.IsZero() {
+			at := o.LastFeedAt
+			item.LastFeedAt = &at
 		}
 		d.Offers[i] = item
 	}
