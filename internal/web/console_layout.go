@@ -87,13 +87,15 @@ type view struct {
 // flashes are the confirmations a page may show after a redirect. The
 // redirect names one by key (?done=key) so no user text travels in the URL.
 var flashes = map[string]string{
-	"adjusted":      "Stock adjusted.",
-	"buffer-set":    "Buffer saved; ATS recomputed.",
-	"user-created":  "User created.",
-	"role-changed":  "Role changed.",
-	"user-disabled": "User disabled.",
-	"user-enabled":  "User enabled.",
-	"token-revoked": "Token revoked.",
+	"adjusted":         "Stock adjusted.",
+	"buffer-set":       "Buffer saved; ATS recomputed.",
+	"staleness-set":    "Staleness saved; ATS recomputed.",
+	"min-quantity-set": "Minimum quantity saved; ATS recomputed.",
+	"user-created":     "User created.",
+	"role-changed":     "Role changed.",
+	"user-disabled":    "User disabled.",
+	"user-enabled":     "User enabled.",
+	"token-revoked":    "Token revoked.",
 }
 
 // assetVersions maps each static file to a short hash of its content, so

@@ -19,6 +19,7 @@ func (s *Server) registerConsoleStock() {
 	s.page("GET /console/stock/{id}", auth.StockRead, s.skuPage)
 	s.page("POST /console/stock/{id}/adjust", auth.StockWrite, s.skuAdjust)
 	s.page("POST /console/stock/{id}/buffer", auth.StockWrite, s.skuSetBuffer)
+	s.page("POST /console/stock/{id}/min-quantity", auth.StockWrite, s.skuSetMinQuantity)
 }
 
 // supplierOption is one entry of a supplier filter.
@@ -37,12 +38,14 @@ type stockRow struct {
 	Reserved  int
 	Buffer    int
 	Offers    int
+	Stale     int // offers of suppliers whose feed is stale
 	Low       bool
 }
 
 type stockView struct {
 	Q            string
 	Low          bool
+	Stale        bool // only SKUs with an offer of a stale supplier
 	LowThreshold int
 	SupplierID   int64
 	Suppliers    []supplierOption
@@ -66,6 +69,13 @@ func (v stockView) LowParam() string {
 	return ""
 }
 
+func (v stockView) StaleParam() string {
+	if v.Stale {
+		return "1"
+	}
+	return ""
+}
+
 // maxSupplierOptions bounds the supplier filter's list; a store has tens of
 // suppliers, not thousands.
 const maxSupplierOptions = 200
@@ -75,12 +85,12 @@ const maxSupplierOptions = 200
 // the rows (search as you type, "Load more").
 func (s *Server) stockPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	v := stockView{Q: strings.TrimSpace(q.Get("q")), Low: q.Get("low") != "", After: q.Get("after"),
+	v := stockView{Q: strings.TrimSpace(q.Get("q")), Low: q.Get("low") != "", Stale: q.Get("stale") != "", After: q.Get("after"),
 		LowThreshold: s.cfg.Inventory.LowStockThreshold()}
 	if id, err := strconv.ParseInt(q.Get("supplier"), 10, 64); err == nil && id > 0 {
 		v.SupplierID = id
 	}
-	f := inventory.ListFilter{Q: v.Q, SupplierID: v.SupplierID, LowStock: v.Low, Limit: consolePageSize}
+	f := inventory.ListFilter{Q: v.Q, SupplierID: v.SupplierID, LowStock: v.Low, Stale: v.Stale, Limit: consolePageSize}
 	if err := DecodeCursor(v.After, &f.AfterSKU); err != nil {
 		s.consoleError(w, r, err)
 		return
@@ -92,7 +102,7 @@ func (s *Server) stockPage(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, l := range lines {
 		v.Rows = append(v.Rows, stockRow{VariantID: l.VariantID, SKU: l.SKU, Title: l.Title, ATS: l.ATS,
-			Reported: l.Reported, Reserved: l.Reserved, Buffer: l.Buffer, Offers: l.SellableOffers, Low: l.LowStock})
+			Reported: l.Reported, Reserved: l.Reserved, Buffer: l.Buffer, Offers: l.SellableOffers, Stale: l.StaleOffers, Low: l.LowStock})
 	}
 	if more && len(lines) > 0 {
 		v.Next = EncodeCursor(lines[len(lines)-1].SKU)
@@ -118,6 +128,7 @@ type offerStockRow struct {
 	Active     bool
 	Status     string
 	BufferWhy  string
+	StaleWhy   string // why a stale supplier's offer counts less, "" if fresh
 	Available  int
 	ReportedAt *time.Time
 }
@@ -147,6 +158,8 @@ type skuView struct {
 	Form         adjustForm
 	SKUBuffer    inventory.Buffer
 	BufferForm   bufferForm
+	MinQuantity  int    // the SKU's own minimum quantity
+	MinForm      string // as typed into its form
 	Errors       map[string]string
 }
 
@@ -198,6 +211,10 @@ var bufferWhy = map[inventory.BufferRule]string{
 	inventory.RuleSupplierPct:    "the supplier's percentage buffer",
 	inventory.RuleVariantUnits:   "this SKU's buffer in units",
 	inventory.RuleVariantPercent: "this SKU's percentage buffer",
+	inventory.RuleSupplierMinQty: "below the supplier's minimum quantity: counts as 0",
+	inventory.RuleVariantMinQty:  "below this SKU's minimum quantity: counts as 0",
+	inventory.RuleStaleExcluded:  "the supplier's feed is stale: its stock does not count",
+	inventory.RuleStalePercent:   "the supplier's feed is stale: its stale percentage is added",
 }
 
 // loadSKU gathers the SKU page: the variant, its stock offer by offer.
@@ -220,7 +237,7 @@ func (s *Server) loadSKU(r *http.Request) (*skuView, error) {
 	supplierOf := map[int64]string{}
 	for _, o := range st.Offers {
 		supplierOf[o.OfferID] = o.SupplierName
-		row := offerStockRow{OfferStock: o, Active: o.Sellable, Available: o.Contribution, BufferWhy: bufferWhy[o.BufferRule]}
+		row := offerStockRow{OfferStock: o, Active: o.Sellable, Available: o.Contribution, BufferWhy: bufferWhy[o.BufferRule], StaleWhy: staleWhy(o)}
 		row.Status = o.OfferStatus
 		if o.SupplierStatus != "active" {
 			row.Status = "supplier " + o.SupplierStatus
@@ -237,6 +254,7 @@ func (s *Server) loadSKU(r *http.Request) (*skuView, error) {
 		v.Offers = append(v.Offers, row)
 	}
 	v.SKUBuffer, v.BufferForm = st.Buffer, bufferFormOf(st.Buffer)
+	v.MinQuantity, v.MinForm = st.MinQuantity, strconv.Itoa(st.MinQuantity)
 	v.Form = adjustForm{Mode: inventory.KindAdd}
 	if len(v.Offers) > 0 {
 		v.Form.OfferID = v.Offers[0].OfferID

@@ -14,6 +14,8 @@ func (s *Server) registerConsoleSuppliers() {
 	s.page("GET /console/suppliers", auth.SuppliersRead, s.suppliersPage)
 	s.page("GET /console/suppliers/{id}", auth.SuppliersRead, s.supplierPage)
 	s.page("POST /console/suppliers/{id}/buffer", auth.StockWrite, s.supplierSetBuffer)
+	s.page("POST /console/suppliers/{id}/staleness", auth.StockWrite, s.supplierSetStaleness)
+	s.page("POST /console/suppliers/{id}/min-quantity", auth.StockWrite, s.supplierSetMinQuantity)
 }
 
 type suppliersView struct {
@@ -64,6 +66,7 @@ type supplierView struct {
 	Next       string
 	Buffer     inventory.Buffer
 	BufferForm bufferForm
+	Feed       feedView // last feed, staleness and minimum quantity (console_stock_rules.go)
 	Errors     map[string]string
 }
 
@@ -109,6 +112,9 @@ func (s *Server) loadSupplier(r *http.Request, after string) (*supplierView, err
 		return nil, err
 	}
 	v.BufferForm = bufferFormOf(v.Buffer)
+	if v.Feed, err = s.loadFeed(r.Context(), id); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 
