@@ -521,6 +521,7 @@ func Preview(r io.Reader, m Mapping, n int) (PreviewResult, error) {
 	if err != nil {
 		return res, err
 	}
+	res.Rows = []PreviewRow{}
 	for {
 		var cells []string
 		row, errs, err := rd.next(&cells)
