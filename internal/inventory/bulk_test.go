@@ -30,12 +30,18 @@ func TestReportBulkMatchesReport(t *testing.T) {
 		if err := f.svc.SetSupplierBuffer(ctx, supB, inventory.Buffer{Units: 2}); err != nil {
 			t.Fatal(err)
 		}
+		// A minimum quantity: 2 → 5 frees more than its delta (the hook's budget).
+		for _, s := range []int64{supA, supB} {
+			if err := f.svc.SetSupplierMinQuantity(ctx, s, 3); err != nil {
+				t.Fatal(err)
+			}
+		}
 		type twin struct {
 			a, b       int64 // offers
 			va, vb     int64 // variants
 			start, end int
 		}
-		quantities := [][2]int{{0, 10}, {10, 10}, {10, 3}, {5, 0}, {0, 0}, {7, 100}, {100, 40}, {-1, 12}} // -1: never reported
+		quantities := [][2]int{{0, 10}, {10, 10}, {10, 3}, {5, 0}, {0, 0}, {7, 100}, {100, 40}, {-1, 12}, {2, 5}, {1, 2}} // -1: never reported
 		var twins []twin
 		for i, q := range quantities {
 			va, vb := f.variant(fmt.Sprintf("BULK-A%d", i)), f.variant(fmt.Sprintf("BULK-B%d", i))
