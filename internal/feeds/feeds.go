@@ -49,10 +49,10 @@ func (e *RowError) Error() string {
 // Mapping says how to read one supplier's feed. It is saved per supplier.
 type Mapping struct {
 	// Format is auto (from content), csv, tsv, json or xlsx.
-	Format string `json:"format"`
+	Format string `json:"format,omitempty"`
 	// Encoding of text formats: auto (UTF-8 unless invalid, then Windows-1252),
 	// utf-8, windows-1252 or iso-8859-1.
-	Encoding string `json:"encoding"`
+	Encoding string `json:"encoding,omitempty"`
 	// Delimiter of CSV: "" detects it from the header line (, ; tab |).
 	Delimiter string `json:"delimiter,omitempty"`
 	// Sheet of an XLSX workbook ("" the first).
