@@ -102,6 +102,9 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	release := &orders.PreorderReleaseWorker{}
 	river.AddWorker(workers, &orders.EventWorker{Subscribers: a.events})
 	river.AddWorker(workers, release)
+	// Suppliers whose feed went stale (or fresh) are flipped every minute.
+	staleness := &inventory.StalenessWorker{Logger: log}
+	river.AddWorker(workers, staleness)
 	pricingWorkers := pricing.AddWorkers(workers)
 	dispatch := &storefront.DispatchWorker{}
 	river.AddWorker(workers, dispatch)
@@ -111,7 +114,8 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 		syncEvery = defaultStorefrontSync
 	}
 	a.jobs, err = jobs.New(db, jobs.Config{Logger: log, Now: a.now, MaxWorkers: s.JobWorkers, PruneEvery: s.PruneEvery,
-		Workers: workers, PeriodicJobs: []*river.PeriodicJob{orders.PreorderReleaseJob(time.Minute), storefront.DispatchJob(syncEvery)}})
+		Workers: workers, PeriodicJobs: []*river.PeriodicJob{orders.PreorderReleaseJob(time.Minute), storefront.DispatchJob(syncEvery),
+			inventory.StalenessJob(time.Minute)}})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -120,6 +124,7 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	a.catalog = catalog.NewService(db, a.now)
 	a.suppliers = suppliers.NewService(db, a.now)
 	a.inventory = inventory.New(db, a.now, invOpts)
+	staleness.Inventory = a.inventory
 	a.customers = customers.NewService(db, a.now)
 	a.orders, err = orders.New(db, a.inventory, a.customers, a.jobs, a.now,
 		orders.Options{ShortOrders: orders.ShortPolicy(s.ShortOrders), Logger: log})
