@@ -2,6 +2,10 @@ package inventory_test
 
 import (
 	"context"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,7 +83,7 @@ func TestConceptsWorkedExample(t *testing.T) {
 			ats       int
 			afterStep func()
 		}
-		for _, s := range []step{
+		steps := []step{
 			{"after the order for 32", row{6, inventory.RuleSupplierPct, 35, 0}, row{3, inventory.RuleVariantUnits, 3, 3}, 3,
 				func() { clk.advance(time.Hour); f.report(ol, 80) }},
 			{"Lisboa reports 80 an hour later", row{10, inventory.RuleSupplierPct, 35, 35}, row{3, inventory.RuleVariantUnits, 3, 3}, 38,
@@ -98,7 +102,19 @@ func TestConceptsWorkedExample(t *testing.T) {
 					}
 				}},
 			{"Porto's minimum quantity is 10", row{30, inventory.RuleStalePercent, 35, 15}, row{9, inventory.RuleSupplierMinQty, 3, 0}, 15, nil},
-		} {
+		}
+		// The table in docs/concepts.md shows the same steps: its bold
+		// figures are Lisboa's contribution, Porto's and ATS.
+		doc := continuedExample(t)
+		if len(doc) != len(steps) {
+			t.Fatalf("docs/concepts.md's continued example has %d rows, the test %d steps", len(doc), len(steps))
+		}
+		for i, s := range steps {
+			if want := [3]int{s.lisboa.contrib, s.porto.contrib, s.ats}; doc[i] != want {
+				t.Errorf("docs/concepts.md, row %d (%s): contributions and ATS %v, the test says %v", i+1, s.name, doc[i], want)
+			}
+		}
+		for _, s := range steps {
 			st, err := f.svc.Stock(ctx, "MUG-BLUE")
 			if err != nil {
 				t.Fatal(err)
@@ -119,4 +135,39 @@ func TestConceptsWorkedExample(t *testing.T) {
 			}
 		}
 	})
+}
+
+// continuedExample reads the table of "Worked example, continued" in
+// docs/concepts.md: for each row, the bold figures (Lisboa's contribution,
+// Porto's, ATS).
+func continuedExample(t *testing.T) [][3]int {
+	t.Helper()
+	b, err := os.ReadFile("../../docs/concepts.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "### Worked example, continued")
+	if !ok {
+		t.Fatal("docs/concepts.md has no \"Worked example, continued\"")
+	}
+	bold := regexp.MustCompile(`\*\*(\d+)\*\*`)
+	var rows [][3]int
+	for _, line := range strings.Split(section, "\n") {
+		if strings.HasPrefix(line, "## ") {
+			break
+		}
+		m := bold.FindAllStringSubmatch(line, -1)
+		if !strings.HasPrefix(line, "|") || len(m) == 0 {
+			continue
+		}
+		if len(m) != 3 {
+			t.Fatalf("docs/concepts.md: row %q has %d bold figures, want 3", line, len(m))
+		}
+		var r [3]int
+		for i := range r {
+			r[i], _ = strconv.Atoi(m[i][1])
+		}
+		rows = append(rows, r)
+	}
+	return rows
 }
