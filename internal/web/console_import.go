@@ -51,6 +51,9 @@ func (s *Server) bodyLimit(r *http.Request) int64 {
 	if r.Method == http.MethodPost && r.URL.Path == importPath {
 		return 0
 	}
+	if limit, ok := s.feedUploadLimit(r); ok { // feeds.go
+		return limit
+	}
 	return s.cfg.MaxBodyBytes
 }
 

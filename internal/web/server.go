@@ -17,6 +17,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/catalog"
 	"github.com/orderly-oms/orderly/internal/customers"
+	"github.com/orderly-oms/orderly/internal/feeds"
 	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/store"
@@ -58,6 +59,9 @@ type Config struct {
 	// nil, New makes one on DB (without a queue: drains are left to the
 	// periodic dispatcher).
 	Storefront *storefront.Service
+	// Feeds applies supplier feed files and keeps their runs. If nil, the
+	// server makes one on DB (with an insert-only queue).
+	Feeds *feeds.Service
 	// ShopifyWebhookSecret is the key Shopify signs webhooks with
 	// (X-Shopify-Hmac-Sha256). Empty: Shopify webhooks get 503.
 	ShopifyWebhookSecret string
@@ -157,6 +161,7 @@ func (s *Server) registerRoutes() {
 	s.registerOrderEdits()
 	s.registerCustomers()
 	s.registerStorefront()
+	s.registerFeeds()
 	s.registerConsole()
 	s.registerConsoleImport()
 	s.registerShopifyWebhooks()
