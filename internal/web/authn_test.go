@@ -233,7 +233,8 @@ func TestBearerTokens(t *testing.T) {
 			t.Fatalf("me: %d %s", me.status, me.body)
 		}
 		if body.Kind != auth.KindToken || body.Role != auth.Finance || body.ID != tok.ID ||
-			!slices.Equal(body.Permissions, []auth.Permission{auth.CatalogRead, auth.SuppliersRead, auth.StockRead, auth.OrdersRead, auth.CustomersRead}) {
+			!slices.Equal(body.Permissions, []auth.Permission{auth.CatalogRead, auth.SuppliersRead, auth.StockRead, auth.OrdersRead, auth.CustomersRead,
+				auth.PricingRead, auth.PricingWrite}) {
 			t.Fatalf("me = %+v", body)
 		}
 		// A bearer token works on console routes too.

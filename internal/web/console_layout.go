@@ -40,6 +40,7 @@ func (s *Server) registerConsole() {
 	s.registerConsoleStock()
 	s.registerConsoleProducts()
 	s.registerConsoleSuppliers()
+	s.registerConsolePricing()
 	s.registerConsoleUsers()
 }
 
@@ -59,6 +60,7 @@ var consoleNav = []navItem{
 	{"stock", "Stock", "/console/stock", auth.StockRead},
 	{"products", "Products", "/console/products", auth.CatalogRead},
 	{"suppliers", "Suppliers", "/console/suppliers", auth.SuppliersRead},
+	{"pricing", "Pricing", "/console/pricing", auth.PricingRead},
 	{"users", "Users", "/console/users", auth.UsersRead},
 	{"tokens", "API tokens", "/console/tokens", auth.TokensWrite},
 }
@@ -96,6 +98,10 @@ var flashes = map[string]string{
 	"user-disabled":    "User disabled.",
 	"user-enabled":     "User enabled.",
 	"token-revoked":    "Token revoked.",
+	"rule-saved":       "Pricing rule saved; the SKUs it covers are being repriced.",
+	"rule-deleted":     "Pricing rule deleted; the SKUs it covered are being repriced.",
+	"price-approved":   "Price approved and applied.",
+	"price-rejected":   "Proposal rejected; the price stays.",
 }
 
 // assetVersions maps each static file to a short hash of its content, so

@@ -20,6 +20,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/feeds"
 	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/orders"
+	"github.com/orderly-oms/orderly/internal/pricing"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/storefront"
 	"github.com/orderly-oms/orderly/internal/suppliers"
@@ -55,6 +56,9 @@ type Config struct {
 	// them on DB (orders with default options and an insert-only queue).
 	Customers *customers.Service
 	Orders    *orders.Service
+	// Pricing serves pricing rules, proposals and price history. If nil, New
+	// makes one on DB (with an insert-only queue), hooked to Suppliers.
+	Pricing *pricing.Service
 	// Storefront manages storefront sync targets, mappings and outboxes. If
 	// nil, New makes one on DB (without a queue: drains are left to the
 	// periodic dispatcher).
@@ -114,6 +118,15 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	if cfg.Pricing == nil {
+		if cfg.Suppliers == nil {
+			cfg.Suppliers = suppliers.NewService(cfg.DB, cfg.Now)
+		}
+		var err error
+		if cfg.Pricing, err = pricing.New(cfg.DB, cfg.Suppliers, nil, cfg.Now, pricing.Options{Logger: cfg.Logger}); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Storefront == nil {
 		cfg.Storefront = storefront.New(cfg.DB, cfg.Now, nil)
 	}
@@ -160,6 +173,7 @@ func (s *Server) registerRoutes() {
 	s.registerOrders()
 	s.registerOrderEdits()
 	s.registerCustomers()
+	s.registerPricing()
 	s.registerStorefront()
 	s.registerFeeds()
 	s.registerConsole()
