@@ -32,7 +32,7 @@ const tooLarge apperr.Code = "too_large"
 // Apply reads a supplier's feed file with the supplier's saved mapping and
 // applies it: it compares every row with the supplier's current offers,
 // decides with the guards whether the run looks right, and writes only the
-// changes, in batches (docs/decisions/0008-feed-apply.md). The returned run
+// changes, in batches (docs/decisions/0009-feed-apply.md). The returned run
 // says what happened: applied, unchanged (the same file as the last applied
 // run, by SHA-256), quarantined (nothing written; the file is kept for
 // approval), or failed (the file cannot be read with the mapping). Row
@@ -277,9 +277,26 @@ func (s *Service) process(ctx context.Context, run *Run, st Settings, file *spoo
 }
 
 func (s *Service) processErr(ctx context.Context, run *Run, st Settings, file *spooled, force bool, started time.Time) error {
-	sn, err := loadSnapshot(ctx, s.db.R, run.SupplierID)
+	// The offers version first: an offer added while the snapshot is read
+	// makes the snapshot saved at the end stale, and the next run reads the
+	// tables again.
+	version, saved, err := s.offersVersion(ctx, run.SupplierID)
 	if err != nil {
 		return err
+	}
+	var sn *snapshot
+	if saved {
+		if sn, err = s.loadSaved(ctx, run.SupplierID); err != nil {
+			s.opts.Logger.WarnContext(ctx, "feed snapshot unreadable; reading the offers", "supplier", run.SupplierID, "err", err)
+			sn = nil
+		}
+	}
+	run.Detail.Snapshot = "saved"
+	if sn == nil {
+		run.Detail.Snapshot = "tables"
+		if sn, err = loadSnapshot(ctx, s.db.R, run.SupplierID); err != nil {
+			return err
+		}
 	}
 	body, err := file.rewind()
 	if err != nil {
@@ -338,6 +355,9 @@ func (s *Service) processErr(ctx context.Context, run *Run, st Settings, file *s
 		if _, err := tx.ExecContext(ctx, `DELETE FROM feed_run_files WHERE run_id = $1`, run.ID); err != nil {
 			return fmt.Errorf("finish feed run %d: %w", run.ID, err)
 		}
+		if err := s.saveSnapshot(ctx, tx, run.SupplierID, rd.sn, version); err != nil {
+			return err
+		}
 		return s.markReported(ctx, tx, run.SupplierID, s.clock())
 	})
 }
@@ -349,10 +369,10 @@ func (s *Service) fill(run *Run, rd *reading) {
 	run.RowsUnknown = rd.unknown.count
 	run.RowsErrors = rd.errs.count
 	run.RowsUnchanged = rd.good - rd.changed - rd.unknown.count
-	prev := run.Detail.PreviousRows
+	prev, snap := run.Detail.PreviousRows, run.Detail.Snapshot
 	adj, moved := run.Detail.Adjustments, run.Detail.LinesMoved
 	run.Detail = rd.detail
-	run.Detail.PreviousRows, run.Detail.Adjustments, run.Detail.LinesMoved = prev, adj, moved
+	run.Detail.PreviousRows, run.Detail.Adjustments, run.Detail.LinesMoved, run.Detail.Snapshot = prev, adj, moved, snap
 	run.Detail.ErrorsKept = rd.errs.kept
 }
 
@@ -389,10 +409,14 @@ func (s *Service) read(ctx context.Context, src RowSource, st Settings, rd *read
 		}
 		e := sn.find(row.SupplierSKU)
 		if e == nil {
-			rd.good++
-			if err := rd.unknown.add(sn, &row); err != nil {
-				return err
+			if first := rd.unknown.add(sn, &row); first != 0 {
+				if err := rd.errs.add(ctx, RowError{Line: row.Line, Column: m.SKU, Value: shorten(row.SupplierSKU),
+					Reason: fmt.Sprintf("supplier SKU already on line %d; this row is skipped", first)}); err != nil {
+					return err
+				}
+				continue
 			}
+			rd.good++
 			continue
 		}
 		if e.line != 0 {

@@ -196,7 +196,7 @@ func TestUnknownSKUsListed(t *testing.T) {
 		target := f.AddSKU("TARGET-1", 0)
 		_, _ = db.W.ExecContext(ctx, `DELETE FROM supplier_offers WHERE id = $1`, target.Offer)
 		run := f.apply("SUP-1,5,,,,", "NEW-1,7,3.20,4,,", "NEW-2,1,,,,", "NEW-1,8,,,,")
-		if run.RowsUnknown != 3 || run.Detail.UnlinkedKept != 2 {
+		if run.RowsUnknown != 2 || run.RowsErrors != 1 || run.Detail.UnlinkedKept != 2 { // the second NEW-1 row is an error
 			t.Fatalf("run %+v", run)
 		}
 		list, _, err := f.feeds.UnlinkedSKUs(ctx, feeds.UnlinkedFilter{SupplierID: f.Supplier})

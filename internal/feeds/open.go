@@ -13,6 +13,9 @@ func openReader(r io.Reader, m Mapping) (RowSource, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Applying finds repeated SKUs itself, on the snapshot's index (and the
+	// unknown SKUs' set), so the reader need not keep its own.
+	rd.SkipDuplicateCheck()
 	return rd, nil
 }
 

@@ -61,6 +61,9 @@ type RunDetail struct {
 	LinesMoved      int `json:"lines_moved" doc:"backordered order lines whose expected date moved"`
 	ErrorsKept      int `json:"errors_kept" doc:"row errors stored (at most the service's limit)"`
 	UnlinkedKept    int `json:"unlinked_kept" doc:"unknown SKUs recorded in the unlinked list"`
+	// Snapshot says what the file was compared with: the figures saved by the
+	// last run ("saved"), or the offers read from the tables ("tables").
+	Snapshot string `json:"snapshot,omitempty" enum:"saved,tables"`
 }
 
 // Run is one feed run.

@@ -37,7 +37,7 @@ type Options struct {
 	// kept in the database, and a larger file is refused with a clear error.
 	MaxFileBytes int64
 	// BatchSize is the number of changed rows written per transaction
-	// (default 1000). See docs/decisions/0008-feed-apply.md.
+	// (default 1000). See docs/decisions/0009-feed-apply.md.
 	BatchSize int
 	// MaxErrorsKept bounds the row errors stored per run (default 10,000);
 	// all are counted.

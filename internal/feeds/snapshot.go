@@ -1,10 +1,15 @@
 package feeds
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/maphash"
+	"io"
+	"slices"
 	"time"
 )
 
@@ -175,6 +180,209 @@ func loadSnapshot(ctx context.Context, q interface {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("offers of supplier %d: %w", supplierID, err)
+	}
+	sn.buildIndex()
+	return sn, nil
+}
+
+// The saved snapshot: after each applied run the supplier's offers are
+// written back with the figures the feed gave (or confirmed), so the next run
+// compares its file with them instead of reading every offer, position and
+// restock date from the tables (docs/decisions/0009-feed-apply.md). Format:
+// "OFS1", the currency codes, the entry count, then per entry offer id,
+// variant id, cost, quantity, lead time, restock day, currency index, flags
+// and the supplier SKU, as varints.
+
+const snapshotMagic = "OFS1"
+
+// snapshotChunk is the size of a stored chunk of a snapshot.
+const snapshotChunk = 1 << 20
+
+// after returns the figures of e once the run is written.
+func (e *entry) after() entry {
+	a := *e
+	if e.flags&markQty != 0 {
+		a.qty = e.newQty
+	}
+	if e.flags&markCost != 0 {
+		a.cost, a.cur = e.newCost, e.newCur
+	}
+	if e.flags&markLead != 0 {
+		a.lead = e.newLead
+	}
+	if e.flags&markRestock != 0 {
+		a.restock = e.newRestock
+	}
+	if e.flags&markDiscontinue != 0 {
+		a.flags &^= markActive
+	}
+	a.flags &= markActive
+	return a
+}
+
+// saveSnapshot replaces the supplier's saved snapshot with sn's figures after
+// the run, as of the offers version the run started from, inside tx.
+func (s *Service) saveSnapshot(ctx context.Context, tx *sql.Tx, supplierID int64, sn *snapshot, version int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM feed_snapshots WHERE supplier_id = $1`, supplierID); err != nil {
+		return fmt.Errorf("save feed snapshot: %w", err)
+	}
+	buf := make([]byte, 0, snapshotChunk+256)
+	seq := 0
+	flush := func(force bool) error {
+		if len(buf) < snapshotChunk && !(force && len(buf) > 0) {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO feed_snapshots (supplier_id, seq, chunk) VALUES ($1, $2, $3)`, supplierID, seq, buf); err != nil {
+			return fmt.Errorf("save feed snapshot: %w", err)
+		}
+		seq++
+		buf = buf[:0]
+		return nil
+	}
+	buf = append(buf, snapshotMagic...)
+	buf = binary.AppendUvarint(buf, uint64(len(sn.currencies)))
+	for _, c := range sn.currencies {
+		buf = binary.AppendUvarint(buf, uint64(len(c)))
+		buf = append(buf, c...)
+	}
+	buf = binary.AppendUvarint(buf, uint64(len(sn.entries)))
+	for i := range sn.entries {
+		e := &sn.entries[i]
+		a := e.after()
+		buf = binary.AppendUvarint(buf, uint64(a.offerID))
+		buf = binary.AppendUvarint(buf, uint64(a.variantID))
+		buf = binary.AppendVarint(buf, a.cost)
+		buf = binary.AppendUvarint(buf, uint64(a.qty))
+		buf = binary.AppendUvarint(buf, uint64(a.lead))
+		buf = binary.AppendVarint(buf, int64(a.restock))
+		buf = append(buf, a.cur, a.flags)
+		buf = binary.AppendUvarint(buf, uint64(e.skuLen))
+		buf = append(buf, sn.arena[e.skuOff:e.skuOff+uint32(e.skuLen)]...)
+		if err := flush(false); err != nil {
+			return err
+		}
+	}
+	if err := flush(true); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE feed_settings SET snapshot_version = $1 WHERE supplier_id = $2`, version, supplierID); err != nil {
+		return fmt.Errorf("save feed snapshot: %w", err)
+	}
+	return nil
+}
+
+// offersVersion returns the supplier's offers version and that of its saved
+// snapshot (ok false: none, or built at another version).
+func (s *Service) offersVersion(ctx context.Context, supplierID int64) (version int64, ok bool, err error) {
+	var saved sql.NullInt64
+	err = s.db.R.QueryRowContext(ctx, `SELECT offers_version, snapshot_version FROM feed_settings WHERE supplier_id = $1`, supplierID).
+		Scan(&version, &saved)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("feed snapshot of supplier %d: %w", supplierID, err)
+	}
+	return version, saved.Valid && saved.Int64 == version, nil
+}
+
+// loadSaved reads the supplier's saved snapshot.
+func (s *Service) loadSaved(ctx context.Context, supplierID int64) (*snapshot, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT chunk FROM feed_snapshots WHERE supplier_id = $1 ORDER BY seq`, supplierID)
+	if err != nil {
+		return nil, fmt.Errorf("feed snapshot of supplier %d: %w", supplierID, err)
+	}
+	defer rows.Close()
+	sn, err := decodeSnapshot(bufio.NewReaderSize(&chunkReader{rows: rows}, 256<<10))
+	if err != nil {
+		return nil, fmt.Errorf("feed snapshot of supplier %d: %w", supplierID, err)
+	}
+	return sn, nil
+}
+
+// chunkReader reads the chunks of a query as one stream.
+type chunkReader struct {
+	rows *sql.Rows
+	buf  []byte
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	for len(c.buf) == 0 {
+		if !c.rows.Next() {
+			if err := c.rows.Err(); err != nil {
+				return 0, err
+			}
+			return 0, io.EOF
+		}
+		if err := c.rows.Scan(&c.buf); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, c.buf)
+	c.buf = c.buf[n:]
+	return n, nil
+}
+
+func decodeSnapshot(r *bufio.Reader) (sn *snapshot, err error) {
+	magic := make([]byte, len(snapshotMagic))
+	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != snapshotMagic {
+		return nil, fmt.Errorf("not a feed snapshot")
+	}
+	u := func() uint64 {
+		if err != nil {
+			return 0
+		}
+		var v uint64
+		v, err = binary.ReadUvarint(r)
+		return v
+	}
+	v := func() int64 {
+		if err != nil {
+			return 0
+		}
+		var x int64
+		x, err = binary.ReadVarint(r)
+		return x
+	}
+	sn = &snapshot{seed: maphash.MakeSeed()}
+	nc := u()
+	for i := uint64(0); i < nc && err == nil && i < 256; i++ {
+		b := make([]byte, u())
+		if err == nil {
+			_, err = io.ReadFull(r, b)
+		}
+		sn.currencies = append(sn.currencies, string(b))
+	}
+	n := u()
+	if err != nil || n > 1<<31 {
+		return nil, fmt.Errorf("snapshot header: %v", err)
+	}
+	sn.entries = make([]entry, 0, n)
+	sn.arena = make([]byte, 0, n*12)
+	for i := uint64(0); i < n; i++ {
+		var e entry
+		e.offerID, e.variantID = int64(u()), int64(u())
+		e.cost = v()
+		e.qty, e.lead, e.restock = int32(u()), int16(u()), int32(v())
+		var cur, flags byte
+		if err == nil {
+			cur, err = r.ReadByte()
+		}
+		if err == nil {
+			flags, err = r.ReadByte()
+		}
+		l := u()
+		if err != nil || l > 65535 || int(cur) >= len(sn.currencies) {
+			return nil, fmt.Errorf("snapshot entry %d: %v", i, err)
+		}
+		e.cur, e.flags = cur, flags&markActive
+		e.skuOff, e.skuLen = uint32(len(sn.arena)), uint16(l)
+		sn.arena = slices.Grow(sn.arena, int(l))
+		sn.arena = sn.arena[:len(sn.arena)+int(l)]
+		if _, err = io.ReadFull(r, sn.arena[e.skuOff:]); err != nil {
+			return nil, fmt.Errorf("snapshot entry %d: %v", i, err)
+		}
+		sn.entries = append(sn.entries, e)
 	}
 	sn.buildIndex()
 	return sn, nil

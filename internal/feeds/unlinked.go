@@ -71,7 +71,7 @@ type unknowns struct {
 	count int // rows with an unknown SKU
 	rows  []unknownRow
 	arena []byte
-	seen  map[string]struct{}
+	seen  map[string]int // SKU → its first line
 }
 
 type unknownRow struct {
@@ -84,18 +84,20 @@ type unknownRow struct {
 	lead   int16 // -1: none
 }
 
-func (u *unknowns) add(sn *snapshot, r *Row) error {
+// add records an unknown SKU's row; it reports the line of an earlier row of
+// the same SKU (0 if none, or if the list is full and no longer tracks them).
+func (u *unknowns) add(sn *snapshot, r *Row) int {
+	if u.seen == nil {
+		u.seen = map[string]int{}
+	}
+	if line, dup := u.seen[r.SupplierSKU]; dup {
+		return line
+	}
 	u.count++
 	if len(u.rows) >= u.max {
-		return nil
+		return 0
 	}
-	if u.seen == nil {
-		u.seen = map[string]struct{}{}
-	}
-	if _, dup := u.seen[r.SupplierSKU]; dup {
-		return nil
-	}
-	u.seen[r.SupplierSKU] = struct{}{}
+	u.seen[r.SupplierSKU] = r.Line
 	x := unknownRow{skuOff: uint32(len(u.arena)), skuLen: uint16(len(r.SupplierSKU)), cost: -1, lead: -1}
 	u.arena = append(u.arena, r.SupplierSKU...)
 	if r.Quantity != nil {
@@ -110,7 +112,7 @@ func (u *unknowns) add(sn *snapshot, r *Row) error {
 		x.lead = int16(*r.LeadTimeDays)
 	}
 	u.rows = append(u.rows, x)
-	return nil
+	return 0
 }
 
 // recordUnlinked adds the run's unknown SKUs to the unlinked list, or
@@ -147,7 +149,9 @@ func (s *Service) recordUnlinked(ctx context.Context, run *Run, rd *reading) err
 			ON CONFLICT (supplier_id, supplier_sku) DO UPDATE SET last_seen_at = excluded.last_seen_at, last_run_id = excluded.last_run_id,
 				last_quantity = excluded.last_quantity, last_cost_amount = excluded.last_cost_amount,
 				last_cost_currency = excluded.last_cost_currency, last_lead_time_days = excluded.last_lead_time_days,
-				status = CASE WHEN feed_unlinked_skus.status = 'linked' THEN 'open' ELSE feed_unlinked_skus.status END`), args...)
+				status = CASE WHEN feed_unlinked_skus.status = 'linked' AND NOT EXISTS (SELECT 1 FROM supplier_offers o
+					WHERE o.supplier_id = feed_unlinked_skus.supplier_id AND o.supplier_sku = feed_unlinked_skus.supplier_sku)
+					THEN 'open' ELSE feed_unlinked_skus.status END`), args...)
 		if err != nil {
 			return fmt.Errorf("record unlinked SKUs of feed run %d: %w", run.ID, err)
 		}

@@ -2,7 +2,7 @@
 -- Supplier feeds: how each supplier's file is read (mapping) and guarded,
 -- every run of a feed with its outcome and per-row errors, files kept for
 -- approval when a run is quarantined, and supplier SKUs not linked to a
--- variant yet. See docs/feeds.md and docs/decisions/0008-feed-apply.md.
+-- variant yet. See docs/feeds.md and docs/decisions/0009-feed-apply.md.
 
 -- Per-supplier feed settings. The guard thresholds are whole percentages; a
 -- run that trips one is quarantined (nothing applied) until staff approve it.
@@ -16,6 +16,11 @@ CREATE TABLE feed_settings (
     guard_cost_rows_percent INTEGER NOT NULL DEFAULT 10 CHECK (guard_cost_rows_percent BETWEEN 0 AND 100),
     guard_min_skus INTEGER NOT NULL DEFAULT 10 CHECK (guard_min_skus >= 0),
     missing_as_zero BOOLEAN NOT NULL DEFAULT FALSE,     -- a SKU absent from the file reports 0
+    -- Bumped by the triggers below whenever an offer of the supplier is added,
+    -- removed, or changes supplier SKU or variant: a saved snapshot built at
+    -- another version no longer maps the supplier's SKUs to its offers.
+    offers_version BIGINT NOT NULL DEFAULT 0,
+    snapshot_version BIGINT,                            -- offers_version of the saved snapshot; NULL: none
     updated_at TIMESTAMP NOT NULL
 );
 
@@ -71,6 +76,18 @@ CREATE TABLE feed_run_files (
     PRIMARY KEY (run_id, seq)
 );
 
+-- The supplier's offers with the figures its feed last gave (or confirmed),
+-- compactly encoded (feeds/snapshot.go) in chunks of at most 1 MiB: the next
+-- run compares its file with this instead of reading every offer, position
+-- and restock date back from the tables. Valid while feed_settings'
+-- snapshot_version equals offers_version.
+CREATE TABLE feed_snapshots (
+    supplier_id BIGINT NOT NULL REFERENCES suppliers (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    chunk BLOB NOT NULL,
+    PRIMARY KEY (supplier_id, seq)
+);
+
 -- The restock date a supplier's feed gave for an offer, so a repeated date
 -- is not a change.
 CREATE TABLE supplier_offer_restocks (
@@ -106,10 +123,31 @@ CREATE INDEX feed_unlinked_skus_status ON feed_unlinked_skus (supplier_id, statu
 -- backordered ones; this adds the short ones).
 CREATE INDEX order_lines_short ON order_lines (variant_id, id) WHERE qty_short > 0;
 
+-- +goose StatementBegin
+CREATE TRIGGER supplier_offers_feed_ins AFTER INSERT ON supplier_offers BEGIN
+    UPDATE feed_settings SET offers_version = offers_version + 1 WHERE supplier_id = NEW.supplier_id;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER supplier_offers_feed_del AFTER DELETE ON supplier_offers BEGIN
+    UPDATE feed_settings SET offers_version = offers_version + 1 WHERE supplier_id = OLD.supplier_id;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER supplier_offers_feed_upd AFTER UPDATE OF supplier_sku, variant_id, supplier_id ON supplier_offers
+WHEN NEW.supplier_sku IS NOT OLD.supplier_sku OR NEW.variant_id IS NOT OLD.variant_id OR NEW.supplier_id IS NOT OLD.supplier_id BEGIN
+    UPDATE feed_settings SET offers_version = offers_version + 1 WHERE supplier_id IN (NEW.supplier_id, OLD.supplier_id);
+END;
+-- +goose StatementEnd
+
 -- +goose Down
+DROP TRIGGER IF EXISTS supplier_offers_feed_upd;
+DROP TRIGGER IF EXISTS supplier_offers_feed_del;
+DROP TRIGGER IF EXISTS supplier_offers_feed_ins;
 DROP INDEX order_lines_short;
 DROP TABLE feed_unlinked_skus;
 DROP TABLE supplier_offer_restocks;
+DROP TABLE feed_snapshots;
 DROP TABLE feed_run_files;
 DROP TABLE feed_run_errors;
 DROP TABLE feed_runs;
