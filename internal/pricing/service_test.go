@@ -578,3 +578,31 @@ func TestOfferCostChangeReprices(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentRepricingAppliesOnce races several repricings of one SKU:
+// the variant row lock makes them take turns, so the price changes once and
+// the history has one entry.
+func TestConcurrentRepricingAppliesOnce(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		f := newFixture(t, db, pricing.Options{}, nil)
+		s := f.add("MUG-1", eur(1000), eur(700))
+		f.rule(double("store", "", "apply", ""))
+		errs := make(chan error, 8)
+		for range 8 {
+			go func() {
+				_, err := f.pricing.Reprice(context.Background(), []int64{s.Variant}, "race")
+				errs <- err
+			}()
+		}
+		for range 8 {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+		if h := f.history(s); f.price(s) != eur(1400) || len(h) != 1 {
+			t.Errorf("price %s, %d history entries; want 14.00 EUR once", f.price(s), len(h))
+		}
+	})
+}
