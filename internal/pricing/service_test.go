@@ -39,7 +39,7 @@ func (c *clock) Add(d time.Duration) { c.Set(c.Now().Add(d)) }
 
 // fixture is a store with a supplier, ready to hold priced SKUs.
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	db       *store.DB
 	clock    *clock
 	catalog  *catalog.Service
@@ -49,7 +49,7 @@ type fixture struct {
 	q        *jobs.Queue
 }
 
-func newFixture(t *testing.T, db *store.DB, opts pricing.Options, q *jobs.Queue) *fixture {
+func newFixture(t testing.TB, db *store.DB, opts pricing.Options, q *jobs.Queue) *fixture {
 	t.Helper()
 	f := &fixture{t: t, db: db, clock: &clock{}, q: q}
 	f.clock.Set(t0)
