@@ -22,10 +22,14 @@ Measures order intake on a fresh store (a new SQLite file in a temporary
 directory, or with --db postgres://... a new schema that is dropped
 afterwards; existing data is never touched): orders/s and latency through
 the HTTP API, through orders.Service.Place in-process, and with plain SQL
-writing the same rows (the ceiling). See docs/performance.md.`
+writing the same rows (the ceiling). See docs/performance.md.
+` + benchFeedUsage
 
 // cmdBench runs a benchmark; "intake" is the only one.
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "feed" {
+		return cmdBenchFeed(ctx, args[1:], stdout, stderr) // bench_feed.go
+	}
 	if len(args) == 0 || args[0] != "intake" {
 		fmt.Fprintln(stderr, benchUsage)
 		if len(args) == 0 {

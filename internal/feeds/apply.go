@@ -673,14 +673,19 @@ func (s *Service) writeBatch(ctx context.Context, run *Run, sn *snapshot, batch 
 }
 
 // writeOffers writes cost, lead time and discontinued changes to the offers
-// and enqueues the repricing of the variants whose cost changed.
+// and enqueues the repricing of the variants whose cost changed. Status is
+// written only for discontinued offers: setting it (even unchanged) fires the
+// stock_levels trigger of the offer.
 func (s *Service) writeOffers(ctx context.Context, tx *sql.Tx, sn *snapshot, batch []*entry, why string) error {
 	var vals strings.Builder
 	args := []any{s.clock()}
-	var repriced []int64
+	var repriced, discontinued []int64
 	n := 0
 	for _, e := range batch {
-		if e.flags&(markCost|markLead|markDiscontinue) == 0 {
+		if e.flags&markDiscontinue != 0 {
+			discontinued = append(discontinued, e.offerID)
+		}
+		if e.flags&(markCost|markLead) == 0 {
 			continue
 		}
 		var cost, cur, lead any
@@ -691,18 +696,14 @@ func (s *Service) writeOffers(ctx context.Context, tx *sql.Tx, sn *snapshot, bat
 		if e.flags&markLead != 0 {
 			lead = int(e.newLead)
 		}
-		disc := 0
-		if e.flags&markDiscontinue != 0 {
-			disc = 1
-		}
 		if n > 0 {
 			vals.WriteString(", ")
 		}
 		k := len(args)
-		fmt.Fprintf(&vals, "(CAST($%d AS BIGINT), CAST($%d AS BIGINT), CAST($%d AS TEXT), CAST($%d AS INTEGER), CAST($%d AS INTEGER))", k+1, k+2, k+3, k+4, k+5)
-		args = append(args, e.offerID, cost, cur, lead, disc)
+		fmt.Fprintf(&vals, "(CAST($%d AS BIGINT), CAST($%d AS BIGINT), CAST($%d AS TEXT), CAST($%d AS INTEGER))", k+1, k+2, k+3, k+4)
+		args = append(args, e.offerID, cost, cur, lead)
 		n++
-		if n == 400 {
+		if n == 500 {
 			if err := s.updateOffers(ctx, tx, vals.String(), args); err != nil {
 				return err
 			}
@@ -713,6 +714,21 @@ func (s *Service) writeOffers(ctx context.Context, tx *sql.Tx, sn *snapshot, bat
 	if n > 0 {
 		if err := s.updateOffers(ctx, tx, vals.String(), args); err != nil {
 			return err
+		}
+	}
+	if len(discontinued) > 0 {
+		var ph strings.Builder
+		dargs := []any{s.clock()}
+		for i, id := range discontinued {
+			if i > 0 {
+				ph.WriteString(", ")
+			}
+			fmt.Fprintf(&ph, "$%d", i+2)
+			dargs = append(dargs, id)
+		}
+		if _, err := tx.ExecContext(ctx, s.numbered(`UPDATE supplier_offers SET status = 'inactive', updated_at = $1
+			WHERE status = 'active' AND id IN (`+ph.String()+`)`), dargs...); err != nil {
+			return fmt.Errorf("deactivate discontinued offers: %w", err)
 		}
 	}
 	if len(repriced) > 0 {
@@ -726,8 +742,7 @@ func (s *Service) writeOffers(ctx context.Context, tx *sql.Tx, sn *snapshot, bat
 
 func (s *Service) updateOffers(ctx context.Context, tx *sql.Tx, values string, args []any) error {
 	_, err := tx.ExecContext(ctx, s.numbered(`UPDATE supplier_offers SET cost_amount = COALESCE(v.column2, cost_amount),
-		cost_currency = COALESCE(v.column3, cost_currency), lead_time_days = COALESCE(v.column4, lead_time_days),
-		status = CASE WHEN v.column5 = 1 THEN 'inactive' ELSE status END, updated_at = $1
+		cost_currency = COALESCE(v.column3, cost_currency), lead_time_days = COALESCE(v.column4, lead_time_days), updated_at = $1
 		FROM (VALUES `+values+`) AS v WHERE supplier_offers.id = v.column1`), args...)
 	if err != nil {
 		return fmt.Errorf("update offers: %w", err)
