@@ -62,10 +62,6 @@ const markChanges = markQty | markCost | markLead | markRestock | markDiscontinu
 
 func (e *entry) changed() bool { return e.flags&markChanges != 0 }
 
-func (sn *snapshot) sku(e *entry) string {
-	return string(sn.arena[e.skuOff : e.skuOff+uint32(e.skuLen)])
-}
-
 // currency returns the index of code, adding it (at most 255 codes).
 func (sn *snapshot) currency(code string) (uint8, bool) {
 	for i, c := range sn.currencies {

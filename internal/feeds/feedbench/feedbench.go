@@ -256,9 +256,6 @@ func PeakRSSMB() (float64, error) {
 	return 0, fmt.Errorf("no VmHWM in /proc/self/status")
 }
 
-// sku is the supplier SKU of row i (1-based).
-func sku(i int) string { return fmt.Sprintf("S-%07d", i) }
-
 // writeFile writes rows rows: row i reports qty 10 + i%90, cost 12.34 EUR
 // and lead time 5, except that in the changed file every (100/pct)-th row
 // reports 3 more units and every fifth changed row also a cost 2% higher.
