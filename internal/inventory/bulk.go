@@ -55,8 +55,9 @@ type BulkChange struct {
 const bulkChunk = 500
 
 // ReportBulk is ReportTx for many offers at once, inside the caller's
-// transaction, with the same invariants: each position is created at 0 if
-// the supplier never reported, locked (PostgreSQL, in offer id order like
+// transaction, with the same invariants: a position the supplier never
+// reported counts as 0 and is created with its figures, an existing one is
+// locked (PostgreSQL, in offer id order like
 // reservations), its buffer recomputed with EffectiveBuffer from the
 // supplier's and the SKU's rules, its stock_levels row kept by the triggers,
 // a stock_adjustments row (kind report) recorded, and the restock hook called
@@ -170,12 +171,7 @@ func (s *Service) reportChunk(ctx context.Context, tx *sql.Tx, reports []BulkRep
 			return nil, err
 		}
 	}
-	// Positions of offers never reported start at 0, as in changeReported.
-	if _, err := tx.ExecContext(ctx, s.numbered(`INSERT INTO stock_positions (offer_id, updated_at)
-		SELECT id, $`+fmt.Sprint(len(args)+1)+` FROM supplier_offers WHERE id IN (`+ph+`) ON CONFLICT (offer_id) DO NOTHING`),
-		append(args, now)...); err != nil {
-		return nil, fmt.Errorf("bulk report: stock positions: %w", err)
-	}
+	// Lock the positions that exist, in offer id order.
 	rows, err := tx.QueryContext(ctx, s.numbered(`SELECT sp.offer_id, o.variant_id, o.supplier_id, sp.reported, sp.buffer, sp.reserved,
 		CASE WHEN `+sellable+` THEN 1 ELSE 0 END
 		FROM stock_positions sp JOIN supplier_offers o ON o.id = sp.offer_id JOIN suppliers su ON su.id = o.supplier_id
@@ -187,6 +183,7 @@ func (s *Service) reportChunk(ctx context.Context, tx *sql.Tx, reports []BulkRep
 		variant, supplier          int64
 		reported, buffer, reserved int
 		sellable                   bool
+		fresh                      bool // no position yet: it is inserted with its figures
 	}
 	pos := make(map[int64]position, len(reports))
 	for rows.Next() {
@@ -202,10 +199,43 @@ func (s *Service) reportChunk(ctx context.Context, tx *sql.Tx, reports []BulkRep
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("bulk report: read positions: %w", err)
 	}
+	// Offers never reported have no position: they count as 0 (as in
+	// changeReported) and get one written with their figures at once, which
+	// fires the stock_levels trigger once instead of twice.
+	var fresh []int64
+	for _, r := range reports {
+		if _, ok := pos[r.OfferID]; !ok && r.Quantity > 0 {
+			fresh = append(fresh, r.OfferID)
+		}
+	}
+	if len(fresh) > 0 {
+		fph, fargs := inList(fresh)
+		rows, err := tx.QueryContext(ctx, s.numbered(`SELECT o.id, o.variant_id, o.supplier_id, CASE WHEN `+sellable+` THEN 1 ELSE 0 END
+			FROM supplier_offers o JOIN suppliers su ON su.id = o.supplier_id WHERE o.id IN (`+fph+`)`), fargs...)
+		if err != nil {
+			return nil, fmt.Errorf("bulk report: read offers: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			p := position{fresh: true}
+			if err := rows.Scan(&id, &p.variant, &p.supplier, &p.sellable); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("bulk report: read offers: %w", err)
+			}
+			pos[id] = p
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("bulk report: read offers: %w", err)
+		}
+	}
 	var changed []BulkChange
 	var supplierIDs, variantIDs []int64
 	for _, r := range reports {
 		p, ok := pos[r.OfferID]
+		if !ok && r.Quantity == 0 {
+			continue // never reported, and 0: nothing changes
+		}
 		if !ok {
 			return nil, errUnknownOffer(r.OfferID)
 		}
@@ -223,15 +253,14 @@ func (s *Service) reportChunk(ctx context.Context, tx *sql.Tx, reports []BulkRep
 	if err != nil {
 		return nil, err
 	}
-	var upd, adj strings.Builder
-	uargs := make([]any, 0, 3*len(changed)+3)
-	aargs := make([]any, 0, 6*len(changed)+4)
-	uargs = append(uargs, at, now)
-	aargs = append(aargs, reason, actor, now, KindReport)
+	buffers := make(map[int64]int, len(changed))
+	var ins strings.Builder
+	iargs := []any{at, now}
 	for i := range changed {
 		c := &changed[i]
 		p := pos[c.OfferID]
 		buffer, _ := EffectiveBuffer(c.After, sup[p.supplier], sku[p.variant])
+		buffers[c.OfferID] = buffer
 		// The restock budget, as in changeReported: the reported increase,
 		// or what the change adds to ATS when that is more (a report that
 		// crosses a minimum quantity frees more than its delta).
@@ -239,27 +268,89 @@ func (s *Service) reportChunk(ctx context.Context, tx *sql.Tx, reports []BulkRep
 		if p.sellable {
 			c.Increase = max(c.Increase, available(c.After, buffer, p.reserved)-available(c.Before, p.buffer, p.reserved))
 		}
-		if i > 0 {
-			upd.WriteString(", ")
+		if p.fresh {
+			if len(iargs) > 2 {
+				ins.WriteString(", ")
+			}
+			n := len(iargs)
+			fmt.Fprintf(&ins, "($%d, $%d, $%d, $1, $2)", n+1, n+2, n+3)
+			iargs = append(iargs, c.OfferID, c.After, buffer)
+		}
+	}
+	// A position someone else wrote since the lock query (PostgreSQL; SQLite
+	// has one writer) is not inserted: it is reported again below, as an
+	// existing one.
+	inserted := map[int64]bool{}
+	if len(iargs) > 2 {
+		rows, err := tx.QueryContext(ctx, s.numbered(`INSERT INTO stock_positions (offer_id, reported, buffer, reported_at, updated_at)
+			VALUES `+ins.String()+` ON CONFLICT (offer_id) DO NOTHING RETURNING offer_id`), iargs...)
+		if err != nil {
+			return nil, fmt.Errorf("bulk report: insert positions: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("bulk report: insert positions: %w", err)
+			}
+			inserted[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("bulk report: insert positions: %w", err)
+		}
+	}
+	var upd, adj strings.Builder
+	uargs := make([]any, 0, 3*len(changed)+3)
+	aargs := make([]any, 0, 6*len(changed)+4)
+	uargs = append(uargs, at, now)
+	aargs = append(aargs, reason, actor, now, KindReport)
+	var written []BulkChange
+	var again []BulkReport
+	for _, c := range changed {
+		if pos[c.OfferID].fresh {
+			if !inserted[c.OfferID] {
+				again = append(again, BulkReport{OfferID: c.OfferID, Quantity: c.After})
+				continue
+			}
+		} else {
+			if len(uargs) > 2 {
+				upd.WriteString(", ")
+			}
+			n := len(uargs)
+			fmt.Fprintf(&upd, "(CAST($%d AS BIGINT), CAST($%d AS INTEGER), CAST($%d AS INTEGER))", n+1, n+2, n+3)
+			uargs = append(uargs, c.OfferID, c.After, buffers[c.OfferID])
+		}
+		if len(written) > 0 {
 			adj.WriteString(", ")
 		}
-		n := len(uargs)
-		fmt.Fprintf(&upd, "(CAST($%d AS BIGINT), CAST($%d AS INTEGER), CAST($%d AS INTEGER))", n+1, n+2, n+3)
-		uargs = append(uargs, c.OfferID, c.After, buffer)
-		n = len(aargs)
+		n := len(aargs)
 		fmt.Fprintf(&adj, "($%d, $%d, $4, $%d, $%d, $%d, $1, $2, $3)", n+1, n+2, n+3, n+4, n+5)
 		aargs = append(aargs, c.OfferID, c.VariantID, c.Before, c.After, c.After-c.Before)
+		written = append(written, c)
 	}
 	// VALUES columns are column1.. on both engines.
-	if _, err := tx.ExecContext(ctx, s.numbered(`UPDATE stock_positions SET reported = v.column2, buffer = v.column3,
-		reported_at = $1, updated_at = $2 FROM (VALUES `+upd.String()+`) AS v WHERE stock_positions.offer_id = v.column1`), uargs...); err != nil {
-		return nil, fmt.Errorf("bulk report: update positions: %w", err)
+	if len(uargs) > 2 {
+		if _, err := tx.ExecContext(ctx, s.numbered(`UPDATE stock_positions SET reported = v.column2, buffer = v.column3,
+			reported_at = $1, updated_at = $2 FROM (VALUES `+upd.String()+`) AS v WHERE stock_positions.offer_id = v.column1`), uargs...); err != nil {
+			return nil, fmt.Errorf("bulk report: update positions: %w", err)
+		}
 	}
-	if _, err := tx.ExecContext(ctx, s.numbered(`INSERT INTO stock_adjustments (offer_id, variant_id, kind, before_qty, after_qty, delta, reason, actor, created_at)
-		VALUES `+adj.String()), aargs...); err != nil {
-		return nil, fmt.Errorf("bulk report: record adjustments: %w", err)
+	if len(written) > 0 {
+		if _, err := tx.ExecContext(ctx, s.numbered(`INSERT INTO stock_adjustments (offer_id, variant_id, kind, before_qty, after_qty, delta, reason, actor, created_at)
+			VALUES `+adj.String()), aargs...); err != nil {
+			return nil, fmt.Errorf("bulk report: record adjustments: %w", err)
+		}
 	}
-	return changed, nil
+	if len(again) > 0 {
+		more, err := s.reportChunk(ctx, tx, again, at, actor, reason)
+		if err != nil {
+			return nil, err
+		}
+		written = append(written, more...)
+		slices.SortFunc(written, func(a, b BulkChange) int { return cmpInt64(a.OfferID, b.OfferID) })
+	}
+	return written, nil
 }
 
 // numbered rewrites the $N placeholders of a statement with many of them as
