@@ -44,6 +44,31 @@ INSERT INTO supplier_stock_rules (supplier_id, last_feed_at, updated_at)
 SELECT o.supplier_id, MAX(sp.reported_at), now() FROM supplier_offers o JOIN stock_positions sp ON sp.offer_id = o.id
 WHERE sp.reported_at IS NOT NULL GROUP BY o.supplier_id;
 
+-- stock_levels_refresh (00005) in PL/pgSQL instead of SQL, same statement:
+-- PL/pgSQL keeps the statement's plan for the session, where the SQL-language
+-- function, called from the row trigger, was planned again on every call. It
+-- runs once per changed position (every reservation, report, rule change);
+-- a staleness flip changes thousands at once. Measured in one run
+-- (BenchmarkLevelRefresh, BenchmarkStaleFlip): see docs/performance.md.
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION stock_levels_refresh(v BIGINT) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE stock_levels SET ats = COALESCE((SELECT SUM(sp.available) FROM supplier_offers o
+        JOIN suppliers su ON su.id = o.supplier_id JOIN stock_positions sp ON sp.offer_id = o.id
+        WHERE o.variant_id = v AND o.status = 'active' AND su.status = 'active'), 0)
+    WHERE variant_id = v;
+END
+$$;
+-- +goose StatementEnd
+
 -- +goose Down
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION stock_levels_refresh(v BIGINT) RETURNS void LANGUAGE sql AS $$
+    UPDATE stock_levels SET ats = COALESCE((SELECT SUM(sp.available) FROM supplier_offers o
+        JOIN suppliers su ON su.id = o.supplier_id JOIN stock_positions sp ON sp.offer_id = o.id
+        WHERE o.variant_id = v AND o.status = 'active' AND su.status = 'active'), 0)
+    WHERE variant_id = v
+$$;
+-- +goose StatementEnd
 DROP TABLE variant_stock_rules;
 DROP TABLE supplier_stock_rules;
