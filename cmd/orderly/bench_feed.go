@@ -28,6 +28,7 @@ func cmdBenchFeed(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	dsn := fs.String("db", "", "engine: empty for a fresh SQLite file in a temporary directory, or a postgres:// DSN in which a fresh schema is made and dropped")
 	rows := fs.Int("rows", 1_000_000, "rows of the feed file, and offers in the catalog")
 	pct := fs.Int("changed", 5, "percent of the rows the second file changes")
+	cacheMB := fs.Int("sqlite-cache-mb", 0, "SQLite page cache of the write connection in MiB (0: SQLite's 2 MiB), to see what a larger one gives")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	profDir := fs.String("cpuprofile", "", "write a CPU profile of each measured step to DIR/<step>.pprof")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
@@ -37,7 +38,7 @@ func cmdBenchFeed(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *rows < 100 || *pct < 1 || *pct > 100 {
 		return usageError{"bench feed: --rows must be at least 100 and --changed between 1 and 100"}
 	}
-	cfg := feedbench.Config{DSN: *dsn, Rows: *rows, ChangedPercent: *pct}
+	cfg := feedbench.Config{DSN: *dsn, Rows: *rows, ChangedPercent: *pct, SQLiteCacheMB: *cacheMB}
 	if !*quiet {
 		cfg.Progress = stderr
 	}

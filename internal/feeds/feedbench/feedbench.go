@@ -39,6 +39,10 @@ type Config struct {
 	ChangedPercent int
 	// Progress, if set, gets a line per step.
 	Progress io.Writer
+	// SQLiteCacheMB, if set, sets SQLite's page cache of the write connection
+	// (PRAGMA cache_size) to this many MiB instead of SQLite's 2 MiB, to see
+	// what a larger cache would give the writes.
+	SQLiteCacheMB int
 	// Measure, if set, is called before each measured step ("first",
 	// "changed", "parse") and the function it returns after it (profiling).
 	Measure func(step string) func()
@@ -61,6 +65,7 @@ type Report struct {
 	SeedS          float64 `json:"seed_s"`
 	GoalRatio      float64 `json:"goal_ratio"`
 	GoalPeakRSSMB  float64 `json:"goal_peak_rss_mb"`
+	SQLiteCacheMB  int     `json:"sqlite_cache_mb,omitempty"`
 	GOMAXPROCS     int     `json:"gomaxprocs"`
 	GoVersion      string  `json:"go_version"`
 	ChangedCPUS    float64 `json:"changed_cpu_s" doc:"process CPU time of the changed run"`
@@ -101,7 +106,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	defer fresh.Close()
 	db := fresh.DB
-	rep := &Report{Engine: string(db.Engine), Rows: cfg.Rows, GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
+	if cfg.SQLiteCacheMB > 0 && db.Engine == store.SQLite {
+		if _, err := db.W.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, cfg.SQLiteCacheMB*1024)); err != nil {
+			return nil, err
+		}
+	}
+	rep := &Report{Engine: string(db.Engine), Rows: cfg.Rows, SQLiteCacheMB: cfg.SQLiteCacheMB, GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
 		GoalRatio: 3, GoalPeakRSSMB: 256}
 
 	dir, err := os.MkdirTemp("", "orderly-feedbench-")
