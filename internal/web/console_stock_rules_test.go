@@ -77,6 +77,13 @@ func TestConsoleStaleness(t *testing.T) {
 		ops = login(opsEmail, opsPassword)
 		wantBody(t, ops.get(lisbon), `id="feed-badge">stale</span> since 2026-03-04 10:30 UTC`, "(2d 1h ago)", "its stock does not count toward ATS")
 		wantBody(t, ops.get(milan), `id="feed-badge">fresh`)
+		r = ops.get("/console/suppliers")
+		if row := between(r.body, `Lisbon Ceramics</a>`, `</tr>`); !strings.Contains(row, "stale feed") {
+			t.Errorf("suppliers list: Lisbon's row lacks the stale badge: %s", row)
+		}
+		if row := between(r.body, `Milan Textiles</a>`, `</tr>`); strings.Contains(row, "stale feed") {
+			t.Errorf("suppliers list: Milan's row has a stale badge: %s", row)
+		}
 
 		r = ops.get("/console/stock")
 		wantStatus(t, r, http.StatusOK)

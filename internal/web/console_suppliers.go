@@ -23,6 +23,7 @@ type suppliersView struct {
 	Status   string
 	Statuses []suppliers.Status
 	Rows     []suppliers.Supplier
+	Stale    map[int64]bool // suppliers whose feed is stale
 	After    string
 	Next     string
 }
@@ -52,6 +53,19 @@ func (s *Server) suppliersPage(w http.ResponseWriter, r *http.Request) {
 		v.Next = EncodeCursor(list[len(list)-1].ID)
 	}
 	v.Rows = list
+	ids := make([]int64, len(list))
+	for i, sup := range list {
+		ids[i] = sup.ID
+	}
+	feeds, err := s.cfg.Inventory.SupplierFeeds(r.Context(), ids)
+	if err != nil {
+		s.consoleError(w, r, err)
+		return
+	}
+	v.Stale = map[int64]bool{}
+	for id, f := range feeds {
+		v.Stale[id] = f.Stale
+	}
 	if isHTMX(r) {
 		s.renderPartial(w, r, "suppliers.html", "rows", v)
 		return
