@@ -350,3 +350,5 @@ func sortPrices(ps []shopPrice) []shopPrice {
 	sort.Slice(out, func(i, j int) bool { return out[i].Variant < out[j].Variant })
 	return out
 }
+
+func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -537,3 +537,52 @@ func TestDispatchEnqueuesOneDrainPerTarget(t *testing.T) {
 		}
 	})
 }
+
+// TestThroughRiver runs the real queue: the periodic dispatcher finds the
+// change and a drain job publishes it, on both drivers.
+func TestThroughRiver(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		ctx := context.Background()
+		r := newRig(t, db, storefront.Options{})
+		lamp := r.fx.AddSKU("LAMP-1", 5)
+		workers := river.NewWorkers()
+		dispatch := &storefront.DispatchWorker{}
+		river.AddWorker(workers, dispatch)
+		river.AddWorker(workers, &storefront.DrainWorker{Sender: storefront.NewSender(db, storefront.Options{Logger: slogDiscard()})})
+		q, err := jobs.New(db, jobs.Config{Logger: slogDiscard(), PollInterval: 50 * time.Millisecond, Workers: workers,
+			PeriodicJobs: []*river.PeriodicJob{storefront.DispatchJob(200 * time.Millisecond)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dispatch.Service = storefront.New(db, r.fx.Clock.Now, q)
+		if _, err := dispatch.Service.CreateTarget(ctx, storefront.NewTarget{Name: "hook", Kind: storefront.KindWebhook,
+			URL: r.fake.ts.URL + "/hook", Secret: hookSecret, RatePerSecond: 100}); err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := q.Stop(sctx); err != nil {
+				t.Errorf("stop queue: %v", err)
+			}
+		})
+		waitFor := func(want string) {
+			t.Helper()
+			deadline := time.Now().Add(60 * time.Second)
+			for !slices.Contains(r.fake.deliveries(), want) {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s not delivered in time; got %v", want, r.fake.deliveries())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		waitFor("LAMP-1=5@10.00 EUR") // the full sync kicked by creating the target
+		r.fx.Report(lamp, 2)          // found by the periodic dispatcher
+		waitFor("LAMP-1=2@10.00 EUR")
+	})
+}
