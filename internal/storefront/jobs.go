@@ -59,7 +59,20 @@ func (w *DispatchWorker) Work(ctx context.Context, _ *river.Job[DispatchArgs]) e
 	if w.Service == nil || w.Service.queue == nil {
 		return errors.New("storefront dispatch: the worker is not bound to the storefront service and its queue")
 	}
-	return w.Service.db.InTx(ctx, func(tx *sql.Tx) error { return w.Service.Kick(ctx, tx) })
+	// Look first on the read pool: most periods find nothing, and on SQLite a
+	// write transaction would take the single writer for nothing.
+	ids, err := dueTargets(ctx, w.Service.db.R, w.Service.clock())
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	return w.Service.db.InTx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			if err := w.Service.kick(ctx, tx, id, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // DispatchJob is the periodic dispatcher, every period (and once at start).
