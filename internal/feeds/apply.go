@@ -437,22 +437,17 @@ func (s *Service) read(ctx context.Context, src RowSource, st Settings, rd *read
 		for i := range sn.entries {
 			e := &sn.entries[i]
 			if e.line == 0 && e.qty > 0 {
-				e.newQty, e.flags = 0, e.flags|markQty
+				if e.flags&markActive != 0 {
+					rd.detail.Zeroed++
+				}
+				e.qty, e.flags = 0, e.flags|markQty
 				rd.detail.MissingZeroed++
 				rd.detail.QuantityChanges++
 				rd.changed++
 			}
 		}
 	}
-	for i := range sn.entries {
-		e := &sn.entries[i]
-		if e.flags&markActive != 0 && e.qty > 0 {
-			rd.detail.InStock++
-			if e.flags&markQty != 0 && e.newQty == 0 {
-				rd.detail.Zeroed++
-			}
-		}
-	}
+	rd.detail.InStock = sn.inStock
 	return nil
 }
 
@@ -497,19 +492,19 @@ func shorten(s string) string {
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
-// compare marks on e what the row changes.
+// compare writes the row's figures on e, marking what changes, and counts
+// what the guards judge (from the figures before).
 func (s *Service) compare(e *entry, r *Row, rd *reading) {
 	d := &rd.detail
 	if r.Quantity != nil && int32(*r.Quantity) != e.qty {
-		e.newQty, e.flags = int32(*r.Quantity), e.flags|markQty
+		if *r.Quantity == 0 && e.flags&markActive != 0 {
+			d.Zeroed++ // e.qty > 0: it differs from 0
+		}
+		e.qty, e.flags = int32(*r.Quantity), e.flags|markQty
 		d.QuantityChanges++
 	}
 	if r.Cost != nil {
 		cur, ok := rd.sn.currency(r.Cost.Currency)
-		if ok && (r.Cost.Amount != e.cost || cur != e.cur) {
-			e.newCost, e.newCur, e.flags = r.Cost.Amount, cur, e.flags|markCost
-			d.CostChanges++
-		}
 		if ok && cur == e.cur && e.cost > 0 {
 			d.CostCompared++
 			diff := r.Cost.Amount - e.cost
@@ -520,14 +515,18 @@ func (s *Service) compare(e *entry, r *Row, rd *reading) {
 				d.CostJumps++
 			}
 		}
+		if ok && (r.Cost.Amount != e.cost || cur != e.cur) {
+			e.cost, e.cur, e.flags = r.Cost.Amount, cur, e.flags|markCost
+			d.CostChanges++
+		}
 	}
 	if r.LeadTimeDays != nil && int16(*r.LeadTimeDays) != e.lead {
-		e.newLead, e.flags = int16(*r.LeadTimeDays), e.flags|markLead
+		e.lead, e.flags = int16(*r.LeadTimeDays), e.flags|markLead
 		d.LeadTimeChanges++
 	}
 	if r.RestockDate != nil {
 		if dd := days(r.RestockDate.UTC()); dd != e.restock {
-			e.newRestock, e.flags = dd, e.flags|markRestock
+			e.restock, e.flags = dd, e.flags|markRestock
 			d.RestockChanges++
 		}
 	}
@@ -641,7 +640,7 @@ func (s *Service) writeBatch(ctx context.Context, run *Run, sn *snapshot, batch 
 		var reports []inventory.BulkReport
 		for _, e := range batch {
 			if e.flags&markQty != 0 {
-				reports = append(reports, inventory.BulkReport{OfferID: e.offerID, Quantity: int(e.newQty)})
+				reports = append(reports, inventory.BulkReport{OfferID: e.offerID, Quantity: int(e.qty)})
 			}
 		}
 		if len(reports) > 0 {
@@ -690,11 +689,11 @@ func (s *Service) writeOffers(ctx context.Context, tx *sql.Tx, sn *snapshot, bat
 		}
 		var cost, cur, lead any
 		if e.flags&markCost != 0 {
-			cost, cur = e.newCost, sn.currencies[e.newCur]
+			cost, cur = e.cost, sn.currencies[e.cur]
 			repriced = append(repriced, e.variantID)
 		}
 		if e.flags&markLead != 0 {
-			lead = int(e.newLead)
+			lead = int(e.lead)
 		}
 		if n > 0 {
 			vals.WriteString(", ")
@@ -767,7 +766,7 @@ func (s *Service) writeRestocks(ctx context.Context, tx *sql.Tx, runID int64, ba
 		}
 		k := len(args)
 		fmt.Fprintf(&vals, "($%d, $%d, $1, $2)", k+1, k+2)
-		d := dateOf(e.newRestock)
+		d := dateOf(e.restock)
 		args = append(args, e.offerID, d)
 		if _, ok := dates[e.variantID]; !ok {
 			variants = append(variants, e.variantID)
