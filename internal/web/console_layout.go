@@ -63,6 +63,7 @@ var consoleNav = []navItem{
 	{"pricing", "Pricing", "/console/pricing", auth.PricingRead},
 	{"users", "Users", "/console/users", auth.UsersRead},
 	{"tokens", "API tokens", "/console/tokens", auth.TokensWrite},
+	{"storefront", "Storefronts", "/console/storefront", auth.SettingsWrite},
 }
 
 // navFor returns the navigation entries p may open.

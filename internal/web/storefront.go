@@ -60,6 +60,7 @@ func (s *Server) registerStorefront() {
 		Description: "Variants whose ATS or price changed and are not published yet, in variant order, with those the " +
 			"storefront refused (`not_before`, `last_error`)."},
 		perm, s.listStorefrontOutbox)
+	s.registerConsoleStorefront()
 }
 
 type storefrontTargetOutput struct{ Body *storefront.Target }
@@ -220,4 +221,70 @@ func (s *Server) listStorefrontOutbox(ctx context.Context, in *storefrontListInp
 		return nil, err
 	}
 	return &ListOutput[storefront.Pending]{Body: page(ps, in.Limit, func(p storefront.Pending) int64 { return p.VariantID })}, nil
+}
+
+// The console page: the targets' sync status, with enable/disable and
+// resync. Creating targets, secrets and mappings stay in the API.
+
+// storefrontFlashes are the page's confirmation messages (?done=...).
+var storefrontFlashes = map[string]string{
+	"enabled":  "Target enabled; what changed while it was disabled is being sent.",
+	"disabled": "Target disabled; changes are collected and sent once it is enabled again.",
+	"resync":   "Every variant is queued for the target.",
+}
+
+type storefrontView struct {
+	Targets []storefront.Target
+	Error   string
+}
+
+func (s *Server) registerConsoleStorefront() {
+	s.page("GET /console/storefront", auth.SettingsWrite, s.storefrontPage)
+	s.page("POST /console/storefront/{id}/enabled", auth.SettingsWrite, s.storefrontSetEnabled)
+	s.page("POST /console/storefront/{id}/resync", auth.SettingsWrite, s.storefrontResync)
+}
+
+func (s *Server) renderStorefront(w http.ResponseWriter, r *http.Request, status int, actionErr error) {
+	ts, err := s.cfg.Storefront.Targets(r.Context())
+	if err != nil {
+		s.consoleError(w, r, err)
+		return
+	}
+	v := storefrontView{Targets: ts}
+	if actionErr != nil {
+		v.Error = errMessage(actionErr)
+	}
+	s.render(w, r, status, "storefront.html", view{Title: "Storefront sync", Active: "storefront", Data: v,
+		Flash: storefrontFlashes[r.URL.Query().Get("done")]})
+}
+
+func (s *Server) storefrontPage(w http.ResponseWriter, r *http.Request) {
+	s.renderStorefront(w, r, http.StatusOK, nil)
+}
+
+func (s *Server) storefrontSetEnabled(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.consoleError(w, r, err)
+		return
+	}
+	on := r.PostFormValue("enabled") == "true"
+	if _, err := s.cfg.Storefront.UpdateTarget(r.Context(), id, storefront.TargetPatch{Enabled: &on}); err != nil {
+		s.renderStorefront(w, r, statusFor(err), err)
+		return
+	}
+	seeOther(w, r, "/console/storefront", map[bool]string{true: "enabled", false: "disabled"}[on])
+}
+
+func (s *Server) storefrontResync(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.consoleError(w, r, err)
+		return
+	}
+	if _, err := s.cfg.Storefront.Resync(r.Context(), id); err != nil {
+		s.renderStorefront(w, r, statusFor(err), err)
+		return
+	}
+	seeOther(w, r, "/console/storefront", "resync")
 }
