@@ -15,6 +15,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/catalog"
 	"github.com/orderly-oms/orderly/internal/customers"
+	"github.com/orderly-oms/orderly/internal/feeds"
 	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/jobs"
 	"github.com/orderly-oms/orderly/internal/orders"
@@ -50,6 +51,8 @@ type app struct {
 	storefront *storefront.Service
 	// pricing keeps prices at their rules' margins (repricing jobs).
 	pricing *pricing.Service
+	// feeds applies supplier feed files (runs, guards, unlinked SKUs).
+	feeds *feeds.Service
 }
 
 func newLogger(s settings, w io.Writer) (*slog.Logger, error) {
@@ -140,6 +143,10 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	pricingWorkers.Bind(a.pricing)
 	a.storefront = storefront.New(db, a.now, a.jobs)
 	dispatch.Service = a.storefront
+	if a.feeds, err = feeds.New(db, a.inventory, a.suppliers, a.orders, a.jobs, a.now, feeds.Options{Logger: log}); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return a, nil
 }
 

@@ -56,7 +56,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	srv, err := web.New(web.Config{DB: a.db, Logger: a.log, Now: a.now, SecureCookies: *secure, Version: version, MaxBodyBytes: *maxBody, Auth: a.auth,
 		Catalog: a.catalog, Suppliers: a.suppliers, Inventory: a.inventory, Customers: a.customers, Orders: a.orders, Pricing: a.pricing,
-		Storefront: a.storefront, ShopifyWebhookSecret: s.ShopifyWebhookSecret})
+		Storefront: a.storefront, Feeds: a.feeds, ShopifyWebhookSecret: s.ShopifyWebhookSecret})
 	if err != nil {
 		return err
 	}
