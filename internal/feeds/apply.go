@@ -138,30 +138,32 @@ func errTooLarge(limit int64) error {
 	return apperr.New(tooLarge, "the feed file is larger than %d MiB: split it, or send only the columns the mapping uses", limit>>20)
 }
 
-// lastApplied returns the hash and row count of the supplier's last applied
-// (or approved) run.
-func (s *Service) lastApplied(ctx context.Context, supplierID int64) (sha string, rows int, err error) {
-	err = s.db.R.QueryRowContext(ctx, `SELECT sha256, rows_read FROM feed_runs WHERE supplier_id = $1 AND status IN ('applied', 'approved')
-		ORDER BY id DESC LIMIT 1`, supplierID).Scan(&sha, &rows)
+// lastApplied returns the hash, row count and start of the supplier's last
+// applied (or approved) run.
+func (s *Service) lastApplied(ctx context.Context, supplierID int64) (sha string, rows int, at time.Time, err error) {
+	err = s.db.R.QueryRowContext(ctx, `SELECT sha256, rows_read, started_at FROM feed_runs WHERE supplier_id = $1 AND status IN ('applied', 'approved')
+		ORDER BY id DESC LIMIT 1`, supplierID).Scan(&sha, &rows, &at)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", 0, nil
+		return "", 0, time.Time{}, nil
 	}
 	if err != nil {
-		return "", 0, fmt.Errorf("last feed run of supplier %d: %w", supplierID, err)
+		return "", 0, time.Time{}, fmt.Errorf("last feed run of supplier %d: %w", supplierID, err)
 	}
-	return sha, rows, nil
+	return sha, rows, at, nil
 }
 
 // apply runs a new run of file.
 func (s *Service) apply(ctx context.Context, st Settings, file *spooled, in ApplyInput) (*Run, error) {
 	started := time.Now()
 	who := actor(ctx, "system:feed")
-	lastSHA, lastRows, err := s.lastApplied(ctx, st.SupplierID)
+	lastSHA, lastRows, lastAt, err := s.lastApplied(ctx, st.SupplierID)
 	if err != nil {
 		return nil, err
 	}
 	now := s.clock()
-	if lastSHA == file.sha256 {
+	// The same file read with the same mapping changes nothing; after the
+	// mapping was saved again it may read differently, so it is applied.
+	if lastSHA == file.sha256 && (st.UpdatedAt == nil || !st.UpdatedAt.After(lastAt)) {
 		var id int64
 		err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 			if err := tx.QueryRowContext(ctx, `INSERT INTO feed_runs (supplier_id, source, filename, sha256, size_bytes, status, reason,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/feeds"
@@ -50,6 +51,16 @@ func TestApplyWritesOnlyChanges(t *testing.T) {
 		if again.Status != feeds.StatusUnchanged || again.ID == run.ID || again.SHA256 != run.SHA256 {
 			t.Errorf("same file again: %+v", again)
 		}
+		// A mapping saved again may read the same file differently: it is
+		// applied (and here finds nothing to change).
+		f.Clock.Set(f.Clock.Now().Add(time.Minute))
+		if _, err := f.feeds.SaveSettings(ctx, f.Supplier, feeds.Settings{Mapping: testMapping, Guards: feeds.DefaultGuards}); err != nil {
+			t.Fatal(err)
+		}
+		remapped := f.apply(lines...)
+		if remapped.Status != feeds.StatusApplied || remapped.RowsChanged != 0 {
+			t.Errorf("same file after the mapping was saved: %+v", remapped)
+		}
 		// The same figures in another order: a new file, compared, no change.
 		lines[0], lines[11] = lines[11], lines[0]
 		reordered := f.apply(lines...)
@@ -60,7 +71,7 @@ func TestApplyWritesOnlyChanges(t *testing.T) {
 			t.Errorf("re-applying wrote %d adjustments", n-adjustments)
 		}
 		runs, more, err := f.feeds.Runs(ctx, feeds.RunFilter{SupplierID: f.Supplier, Limit: 2})
-		if err != nil || !more || len(runs) != 2 || runs[0].ID != reordered.ID || runs[1].ID != again.ID {
+		if err != nil || !more || len(runs) != 2 || runs[0].ID != reordered.ID || runs[1].ID != remapped.ID {
 			t.Errorf("Runs = %v, %v, %v", runs, more, err)
 		}
 	})

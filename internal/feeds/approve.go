@@ -50,7 +50,7 @@ func (s *Service) Approve(ctx context.Context, runID int64) (*Run, error) {
 	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM feed_run_errors WHERE run_id = $1`, runID); err != nil {
 		return nil, fmt.Errorf("approve feed run %d: %w", runID, err)
 	}
-	_, prevRows, err := s.lastApplied(ctx, run.SupplierID)
+	_, prevRows, _, err := s.lastApplied(ctx, run.SupplierID)
 	if err != nil {
 		return nil, err
 	}
