@@ -23,7 +23,7 @@ import (
 // It speaks both protocols: signed webhook batches on /hook and Shopify's
 // GraphQL Admin API on /admin/api/{version}/graphql.json.
 type fakeStorefront struct {
-	t  *testing.T
+	t  testing.TB
 	ts *httptest.Server
 
 	mu sync.Mutex
@@ -63,7 +63,7 @@ type shopPrice struct {
 	Price   string
 }
 
-func newFakeStorefront(t *testing.T) *fakeStorefront {
+func newFakeStorefront(t testing.TB) *fakeStorefront {
 	f := &fakeStorefront{t: t, variants: map[string]shopVariant{}, badItems: map[string]bool{}}
 	f.ts = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.ts.Close)
@@ -249,7 +249,7 @@ func (f *fakeStorefront) requestCount() int {
 // rig is a store with SKUs, a storefront service, a sender whose clock only
 // moves when it sleeps, and a fake storefront.
 type rig struct {
-	t      *testing.T
+	t      testing.TB
 	db     *store.DB
 	fx     *orderstest.Fixture
 	svc    *storefront.Service
@@ -262,7 +262,7 @@ type rig struct {
 
 const hookSecret = "whsec-test-0123456789abcdef"
 
-func newRig(t *testing.T, db *store.DB, opts storefront.Options) *rig {
+func newRig(t testing.TB, db *store.DB, opts storefront.Options) *rig {
 	t.Helper()
 	r := &rig{t: t, db: db, fx: orderstest.New(t, db, orders.Options{}), fake: newFakeStorefront(t)}
 	r.svc = storefront.New(db, r.fx.Clock.Now, nil)
