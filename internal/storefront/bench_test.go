@@ -70,4 +70,3 @@ func BenchmarkDrain(b *testing.B) {
 		})
 	}
 }
-
