@@ -64,7 +64,10 @@ func (s *Service) Apply(ctx context.Context, supplierID int64, r io.Reader, in A
 		return nil, err
 	}
 	defer f.close()
-	return s.apply(ctx, st, f, in)
+	// Once the file is here the run goes on even if the caller goes away
+	// (an HTTP client that timed out): a run stopped half-way would have to
+	// be sent again. The caller's values (who it is) stay.
+	return s.apply(context.WithoutCancel(ctx), st, f, in)
 }
 
 // spooled is a feed file on disk, with its size and hash: a file is read

@@ -56,8 +56,9 @@ func (s *Service) Approve(ctx context.Context, runID int64) (*Run, error) {
 	}
 	run.Status, run.StartedAt = StatusApplying, now
 	run.Detail = RunDetail{PreviousRows: prevRows}
+	ctx = context.WithoutCancel(ctx) // as in Apply: the run goes on if the caller goes away
 	s.process(ctx, run, st, file, true, started)
-	return s.Run(context.WithoutCancel(ctx), runID)
+	return s.Run(ctx, runID)
 }
 
 // Reject discards a quarantined run: nothing of it is written and its kept
