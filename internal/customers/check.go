@@ -68,25 +68,42 @@ func CheckAddress(a Address) []Problem {
 	required("line1", n.Line1, "the street address (line 1)")
 	required("city", n.City, "the city")
 
+	checkCountryPostal(n.Country, n.PostalCode, add)
+	return ps
+}
+
+// CheckDestination normalises a country and postal code as NormalizeAddress
+// does and returns them with what is wrong with them (fields country and
+// postal_code), or nil problems. It is CheckAddress for a place to deliver
+// to, without the recipient and street (delivery promises use it).
+func CheckDestination(country, postalCode string) (normCountry, normPostal string, problems []Problem) {
+	n := NormalizeAddress(Address{Country: country, PostalCode: postalCode})
+	checkCountryPostal(n.Country, n.PostalCode, func(field, format string, args ...any) {
+		problems = append(problems, Problem{Field: field, Message: fmt.Sprintf(format, args...)})
+	})
+	return n.Country, n.PostalCode, problems
+}
+
+// checkCountryPostal checks a normalised country and postal code.
+func checkCountryPostal(country, postal string, add func(field, format string, args ...any)) {
 	switch {
-	case n.Country == "":
+	case country == "":
 		add("country", "the country is required (an ISO 3166-1 alpha-2 code such as BR, IT or US)")
-	case !knownCountry(n.Country):
-		add("country", "country %q is not a known country: use an ISO 3166-1 alpha-2 code such as BR, IT or US", n.Country)
+	case !knownCountry(country):
+		add("country", "country %q is not a known country: use an ISO 3166-1 alpha-2 code such as BR, IT or US", country)
 	default:
-		rule, hasRule := postalRules[n.Country]
+		rule, hasRule := postalRules[country]
 		switch {
-		case n.PostalCode == "" && hasRule:
+		case postal == "" && hasRule:
 			add("postal_code", "a postal code is required for addresses in %s (format %s)", rule.country, rule.format)
-		case n.PostalCode == "" && !noPostalCode[n.Country]:
-			add("postal_code", "a postal code is required for addresses in %s", countryName(n.Country))
-		case n.PostalCode != "" && hasRule:
-			if msg := rule.check(n.PostalCode); msg != "" {
+		case postal == "" && !noPostalCode[country]:
+			add("postal_code", "a postal code is required for addresses in %s", countryName(country))
+		case postal != "" && hasRule:
+			if msg := rule.check(postal); msg != "" {
 				add("postal_code", "%s", msg)
 			}
 		}
 	}
-	return ps
 }
 
 // clean makes s valid UTF-8 without control characters, collapses runs of
