@@ -5,6 +5,7 @@
 //	orderly token create ...   create an API token
 //	orderly import orders FILE import orders from a CSV file
 //	orderly bench intake       measure order intake on a fresh store
+//	orderly eval promise ...   judge delivery promises on the Olist orders
 //	orderly version            print the version
 package main
 
@@ -55,6 +56,7 @@ commands:
   token     manage API tokens (token create --role ROLE --name NAME)
   import    import orders from a CSV file (import orders FILE [--dry-run])
   bench     measure order intake (bench intake [--db DSN] [--orders N] [--concurrency 1,8,32] [--json])
+  eval      judge delivery promises on past orders (eval promise --olist DIR [--json])
   version   print the version
 
 Run "orderly <command> -h" for the flags of a command. Every flag can also be
@@ -86,6 +88,8 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return cmdImport(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], stdout, stderr)
+	case "eval":
+		return cmdEval(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "orderly", version)
 		return nil

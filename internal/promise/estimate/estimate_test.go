@@ -1,0 +1,217 @@
+package estimate
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+var (
+	sp  = Place{Country: "BR", Region: "SP", Postal: "01310"}
+	rj  = Place{Country: "BR", Region: "RJ", Postal: "20031"}
+	t0  = time.Date(2018, 1, 1, 12, 0, 0, 0, time.UTC)
+	day = 24 * time.Hour
+)
+
+func dur(days float64) time.Duration { return time.Duration(days * float64(day)) }
+
+// near reports whether got is within tol days of want.
+func near(t *testing.T, what string, got, want, tol float64) {
+	t.Helper()
+	if math.IsNaN(got) || math.Abs(got-want) > tol {
+		t.Errorf("%s = %.3f, want %.3f ± %.2f", what, got, want, tol)
+	}
+}
+
+func TestQuantilesOfKnownDistributions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	m := New(Config{})
+	const n = 20000
+	// Handling ~ Exponential(mean 2 d): p90 = 2·ln 10 = 4.605 d.
+	// Transit ~ LogNormal(μ=ln 5, σ=0.4): median 5 d, p90 = 5·e^(0.4·1.2816) = 8.36 d.
+	for i := range n {
+		h := rng.ExpFloat64() * 2
+		tr := math.Exp(math.Log(5) + 0.4*rng.NormFloat64())
+		p := t0.Add(time.Duration(i) * time.Minute)
+		if err := m.Add(Delivery{Supplier: "s1", From: sp, To: rj, Purchased: p, Shipped: p.Add(dur(h)), Delivered: p.Add(dur(h + tr))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := t0.Add(30 * day)
+	h, ok := m.HandlingQuantile("s1", sp, at, 0.9)
+	if !ok {
+		t.Fatal("no handling estimate from 20,000 deliveries")
+	}
+	near(t, "handling p90", h, 2*math.Log(10), 0.15)
+	h50, _ := m.HandlingQuantile("s1", sp, at, 0.5)
+	near(t, "handling median", h50, 2*math.Ln2, 0.1)
+	tr, ok := m.TransitQuantile(sp, rj, at, 0.9)
+	if !ok {
+		t.Fatal("no transit estimate")
+	}
+	near(t, "transit p90", tr, 5*math.Exp(0.4*1.2816), 0.2)
+	tr50, _ := m.TransitQuantile(sp, rj, at, 0.5)
+	near(t, "transit median", tr50, 5, 0.1)
+
+	// The total is the convolution: its p90 is well below the sum of the
+	// two p90s (4.6 + 8.4 = 13.0). Its true p90 by simulation:
+	var sums []float64
+	for range 200000 {
+		sums = append(sums, rng.ExpFloat64()*2+math.Exp(math.Log(5)+0.4*rng.NormFloat64()))
+	}
+	want := FromSamples(sums).Quantile(0.9)
+	total, ok := m.Total("s1", sp, rj, at)
+	if !ok {
+		t.Fatal("no total")
+	}
+	near(t, "total p90", total.Quantile(0.9), want, 0.3)
+	if got := total.Quantile(0.9); got > h+tr-1 {
+		t.Errorf("total p90 %.2f should be well below the sum of quantiles %.2f", got, h+tr)
+	}
+	near(t, "CDF(total p90)", total.CDF(total.Quantile(0.9)), 0.9, 0.005)
+}
+
+func TestShrinkageTowardTheRegion(t *testing.T) {
+	m := New(Config{Prior: 10})
+	add := func(s string, handling float64, i int) {
+		p := t0.Add(time.Duration(i) * time.Hour)
+		if err := m.Add(Delivery{Supplier: s, From: sp, To: rj, Purchased: p, Shipped: p.Add(dur(handling)), Delivered: p.Add(dur(handling + 3))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 200 deliveries of other SP suppliers, all handled in 1 day.
+	for i := range 200 {
+		add("other", 1, i)
+	}
+	at := t0.Add(20 * day)
+	// A new supplier with no history looks like its region.
+	if got, ok := m.HandlingQuantile("new", sp, at, 0.5); !ok || math.Abs(got-1.1) > 0.15 {
+		t.Errorf("unseen supplier: median %.2f (ok %v), want the region's ≈1.1", got, ok)
+	}
+	// Two slow deliveries (9 days) move it only a little: 2 of 12 parts.
+	for i := range 2 {
+		add("slow", 9, 300+i)
+	}
+	if got, _ := m.HandlingQuantile("slow", sp, at, 0.5); got > 2 {
+		t.Errorf("supplier with 2 slow deliveries: median %.2f, want still near the region's (≤ 2)", got)
+	}
+	if got, _ := m.HandlingQuantile("slow", sp, at, 0.9); got < 8.5 {
+		t.Errorf("supplier with 2 slow deliveries: p90 %.2f, want its own slowness to show in the tail (≥ 8.5)", got)
+	}
+	// With 100 of them it is itself.
+	for i := range 98 {
+		add("slow", 9, 400+i)
+	}
+	if got, _ := m.HandlingQuantile("slow", sp, at, 0.5); math.Abs(got-9.1) > 0.2 {
+		t.Errorf("supplier with 100 slow deliveries: median %.2f, want ≈9.1", got)
+	}
+}
+
+func TestTooLittleData(t *testing.T) {
+	m := New(Config{MinCount: 20})
+	for i := range 19 {
+		p := t0.Add(time.Duration(i) * time.Hour)
+		if err := m.Add(Delivery{Supplier: "s", From: sp, To: rj, Purchased: p, Shipped: p.Add(day), Delivered: p.Add(3 * day)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := m.Total("s", sp, rj, t0.Add(2*day)); ok {
+		t.Error("19 deliveries with MinCount 20: want no estimate")
+	}
+}
+
+func TestRecencyWeighting(t *testing.T) {
+	m := New(Config{HalfLife: 30 * day, MinCount: 1})
+	add := func(at time.Time, transit float64) {
+		if err := m.Add(Delivery{Supplier: "s", From: sp, To: rj, Purchased: at, Shipped: at, Delivered: at.Add(dur(transit))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A year ago transit took 10 days; in the last month it takes 4.
+	for i := range 100 {
+		add(t0.Add(time.Duration(i)*time.Hour), 10)
+	}
+	later := t0.Add(365 * day)
+	for i := range 20 {
+		add(later.Add(time.Duration(i)*time.Hour), 4)
+	}
+	got, _ := m.TransitQuantile(sp, rj, later.Add(day), 0.5)
+	near(t, "recent median", got, 4.1, 0.2)
+
+	flat := New(Config{MinCount: 1})
+	for i := range 100 {
+		p := t0.Add(time.Duration(i) * time.Hour)
+		_ = flat.Add(Delivery{Supplier: "s", From: sp, To: rj, Purchased: p, Shipped: p, Delivered: p.Add(10 * day)})
+	}
+	if got, _ := flat.TransitQuantile(sp, rj, later, 0.5); got < 9 {
+		t.Errorf("without recency weighting the old deliveries dominate: median %.2f, want ≈10", got)
+	}
+}
+
+func TestAddRejectsBadTimes(t *testing.T) {
+	m := New(Config{})
+	if err := m.Add(Delivery{Purchased: t0, Shipped: t0, Delivered: t0.Add(-day)}); err == nil {
+		t.Error("delivered before purchased: want an error")
+	}
+	if err := m.Add(Delivery{Purchased: t0, Delivered: t0.Add(day)}); err == nil {
+		t.Error("no hand-over time: want an error")
+	}
+	// A hand-over before the purchase is clamped, not refused.
+	if err := m.Add(Delivery{Purchased: t0, Shipped: t0.Add(-day), Delivered: t0.Add(2 * day)}); err != nil {
+		t.Errorf("hand-over before purchase: %v", err)
+	}
+	if m.Count() != 1 {
+		t.Errorf("count %d, want 1", m.Count())
+	}
+}
+
+func TestMaxOfTwoSuppliers(t *testing.T) {
+	a := FromSamples([]float64{1, 1, 1, 1})
+	b := FromSamples([]float64{5, 5, 5, 5})
+	near(t, "max median", Max(a, b).Quantile(0.5), 5.125, 0.15)
+	// Two independent uniform(0,10): P(max ≤ x) = (x/10)²; the median is 7.07.
+	var u []float64
+	for i := range 1000 {
+		u = append(u, float64(i)/100)
+	}
+	d := FromSamples(u)
+	near(t, "max of uniforms median", Max(d, d).Quantile(0.5), 10/math.Sqrt2, 0.1)
+}
+
+func TestCalibratorFindsTheLevel(t *testing.T) {
+	// Scores uniform on [0,1] (a calibrated model): the 90% level is ≈0.9.
+	c := Calibrator{Target: 0.9, Window: 100 * day, Min: 10, Default: 0.5}
+	for i := range 1000 {
+		c.Add(Score{Purchased: t0.Add(time.Duration(i) * time.Hour), U: (float64(i%100) + 0.5) / 100})
+	}
+	now := t0.Add(1000 * time.Hour)
+	c.Update(now, nil)
+	near(t, "level", c.Level(), 0.905, 0.011)
+
+	// A model too optimistic: every score is squeezed toward 1.
+	c2 := Calibrator{Target: 0.9, Window: 100 * day, Min: 10, Default: 0.5, Hi: 0.999}
+	for i := range 1000 {
+		u := (float64(i%100) + 0.5) / 100
+		c2.Add(Score{Purchased: t0.Add(time.Duration(i) * time.Hour), U: 1 - (1-u)*(1-u)})
+	}
+	c2.Update(now, nil)
+	near(t, "level of a too-narrow model", c2.Level(), 1-0.095*0.095, 0.005)
+
+	// Orders still on their way whose lower bound is already above the
+	// level count as missed and raise it.
+	var late []Score
+	for i := range 200 {
+		late = append(late, Score{Purchased: now.Add(-time.Duration(i) * time.Hour), U: 0.995})
+	}
+	c.Update(now, late)
+	if got := c.Level(); got < 0.99 {
+		t.Errorf("with 200 certainly-late orders on their way the level is %.3f, want ≥ 0.99", got)
+	}
+	// Too few scores: the default.
+	c3 := Calibrator{Target: 0.9, Window: day, Min: 10, Default: 0.93}
+	c3.Update(now, nil)
+	if c3.Level() != 0.93 {
+		t.Errorf("no scores: level %.3f, want the default 0.93", c3.Level())
+	}
+}
