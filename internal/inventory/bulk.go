@@ -254,8 +254,7 @@ func (s *Service) reportChunk(ctx context.Context, tx *sql.Tx, reports []BulkRep
 		return nil, err
 	}
 	buffers := make(map[int64]int, len(changed))
-	var ins strings.Builder
-	iargs := []any{at, now}
+	var inserts []positionRow
 	for i := range changed {
 		c := &changed[i]
 		p := pos[c.OfferID]
@@ -269,42 +268,18 @@ func (s *Service) reportChunk(ctx context.Context, tx *sql.Tx, reports []BulkRep
 			c.Increase = max(c.Increase, available(c.After, buffer, p.reserved)-available(c.Before, p.buffer, p.reserved))
 		}
 		if p.fresh {
-			if len(iargs) > 2 {
-				ins.WriteString(", ")
-			}
-			n := len(iargs)
-			fmt.Fprintf(&ins, "($%d, $%d, $%d, $1, $2)", n+1, n+2, n+3)
-			iargs = append(iargs, c.OfferID, c.After, buffer)
+			inserts = append(inserts, positionRow{offer: c.OfferID, reported: c.After, buffer: buffer})
 		}
 	}
+	w := bulkWriter{s: s, tx: tx, at: at, now: now, actor: actor, reason: reason}
 	// A position someone else wrote since the lock query (PostgreSQL; SQLite
 	// has one writer) is not inserted: it is reported again below, as an
 	// existing one.
-	inserted := map[int64]bool{}
-	if len(iargs) > 2 {
-		rows, err := tx.QueryContext(ctx, s.numbered(`INSERT INTO stock_positions (offer_id, reported, buffer, reported_at, updated_at)
-			VALUES `+ins.String()+` ON CONFLICT (offer_id) DO NOTHING RETURNING offer_id`), iargs...)
-		if err != nil {
-			return nil, fmt.Errorf("bulk report: insert positions: %w", err)
-		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("bulk report: insert positions: %w", err)
-			}
-			inserted[id] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("bulk report: insert positions: %w", err)
-		}
+	inserted, err := w.insertPositions(ctx, inserts)
+	if err != nil {
+		return nil, err
 	}
-	var upd, adj strings.Builder
-	uargs := make([]any, 0, 3*len(changed)+3)
-	aargs := make([]any, 0, 6*len(changed)+4)
-	uargs = append(uargs, at, now)
-	aargs = append(aargs, reason, actor, now, KindReport)
+	var updates []positionRow
 	var written []BulkChange
 	var again []BulkReport
 	for _, c := range changed {
@@ -314,33 +289,15 @@ func (s *Service) reportChunk(ctx context.Context, tx *sql.Tx, reports []BulkRep
 				continue
 			}
 		} else {
-			if len(uargs) > 2 {
-				upd.WriteString(", ")
-			}
-			n := len(uargs)
-			fmt.Fprintf(&upd, "(CAST($%d AS BIGINT), CAST($%d AS INTEGER), CAST($%d AS INTEGER))", n+1, n+2, n+3)
-			uargs = append(uargs, c.OfferID, c.After, buffers[c.OfferID])
+			updates = append(updates, positionRow{offer: c.OfferID, reported: c.After, buffer: buffers[c.OfferID]})
 		}
-		if len(written) > 0 {
-			adj.WriteString(", ")
-		}
-		n := len(aargs)
-		fmt.Fprintf(&adj, "($%d, $%d, $4, $%d, $%d, $%d, $1, $2, $3)", n+1, n+2, n+3, n+4, n+5)
-		aargs = append(aargs, c.OfferID, c.VariantID, c.Before, c.After, c.After-c.Before)
 		written = append(written, c)
 	}
-	// VALUES columns are column1.. on both engines.
-	if len(uargs) > 2 {
-		if _, err := tx.ExecContext(ctx, s.numbered(`UPDATE stock_positions SET reported = v.column2, buffer = v.column3,
-			reported_at = $1, updated_at = $2 FROM (VALUES `+upd.String()+`) AS v WHERE stock_positions.offer_id = v.column1`), uargs...); err != nil {
-			return nil, fmt.Errorf("bulk report: update positions: %w", err)
-		}
+	if err := w.updatePositions(ctx, updates); err != nil {
+		return nil, err
 	}
-	if len(written) > 0 {
-		if _, err := tx.ExecContext(ctx, s.numbered(`INSERT INTO stock_adjustments (offer_id, variant_id, kind, before_qty, after_qty, delta, reason, actor, created_at)
-			VALUES `+adj.String()), aargs...); err != nil {
-			return nil, fmt.Errorf("bulk report: record adjustments: %w", err)
-		}
+	if err := w.recordAdjustments(ctx, written); err != nil {
+		return nil, err
 	}
 	if len(again) > 0 {
 		more, err := s.reportChunk(ctx, tx, again, at, actor, reason)
@@ -351,6 +308,157 @@ func (s *Service) reportChunk(ctx context.Context, tx *sql.Tx, reports []BulkRep
 		slices.SortFunc(written, func(a, b BulkChange) int { return cmpInt64(a.OfferID, b.OfferID) })
 	}
 	return written, nil
+}
+
+// positionRow is a position's new reported quantity and buffer.
+type positionRow struct {
+	offer            int64
+	reported, buffer int
+}
+
+// bulkWriter writes a chunk's positions and adjustments. On PostgreSQL it
+// sends one multi-row statement per kind (each statement is a round trip).
+// On SQLite it runs a one-row statement prepared once per chunk: SQLite parses
+// a statement every time it runs, and parsing and planning a 500-row VALUES
+// statement costs several times more than running a prepared one-row
+// statement 500 times (measured with modernc.org/sqlite: 20-58 us a row
+// against 5.6 us, see docs/performance.md).
+type bulkWriter struct {
+	s             *Service
+	tx            *sql.Tx
+	at, now       time.Time
+	actor, reason string
+}
+
+// insertPositions inserts never-reported positions with their figures and
+// returns the offers it inserted.
+func (w bulkWriter) insertPositions(ctx context.Context, rows []positionRow) (map[int64]bool, error) {
+	inserted := make(map[int64]bool, len(rows))
+	if len(rows) == 0 {
+		return inserted, nil
+	}
+	const one = `INSERT INTO stock_positions (offer_id, reported, buffer, reported_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (offer_id) DO NOTHING`
+	if w.s.db.Engine == store.SQLite {
+		st, err := w.tx.PrepareContext(ctx, one)
+		if err != nil {
+			return nil, fmt.Errorf("bulk report: insert positions: %w", err)
+		}
+		defer st.Close()
+		for _, r := range rows {
+			res, err := st.ExecContext(ctx, r.offer, r.reported, r.buffer, w.at, w.now)
+			if err != nil {
+				return nil, fmt.Errorf("bulk report: insert position of offer %d: %w", r.offer, err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				inserted[r.offer] = true
+			}
+		}
+		return inserted, nil
+	}
+	var ins strings.Builder
+	args := []any{w.at, w.now}
+	for i, r := range rows {
+		if i > 0 {
+			ins.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&ins, "($%d, $%d, $%d, $1, $2)", n+1, n+2, n+3)
+		args = append(args, r.offer, r.reported, r.buffer)
+	}
+	res, err := w.tx.QueryContext(ctx, `INSERT INTO stock_positions (offer_id, reported, buffer, reported_at, updated_at)
+		VALUES `+ins.String()+` ON CONFLICT (offer_id) DO NOTHING RETURNING offer_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("bulk report: insert positions: %w", err)
+	}
+	defer res.Close()
+	for res.Next() {
+		var id int64
+		if err := res.Scan(&id); err != nil {
+			return nil, fmt.Errorf("bulk report: insert positions: %w", err)
+		}
+		inserted[id] = true
+	}
+	if err := res.Err(); err != nil {
+		return nil, fmt.Errorf("bulk report: insert positions: %w", err)
+	}
+	return inserted, nil
+}
+
+// updatePositions writes the new reported quantity and buffer of existing
+// positions (their stock_levels trigger fires).
+func (w bulkWriter) updatePositions(ctx context.Context, rows []positionRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if w.s.db.Engine == store.SQLite {
+		st, err := w.tx.PrepareContext(ctx, `UPDATE stock_positions SET reported = $1, buffer = $2, reported_at = $3, updated_at = $4
+			WHERE offer_id = $5`)
+		if err != nil {
+			return fmt.Errorf("bulk report: update positions: %w", err)
+		}
+		defer st.Close()
+		for _, r := range rows {
+			if _, err := st.ExecContext(ctx, r.reported, r.buffer, w.at, w.now, r.offer); err != nil {
+				return fmt.Errorf("bulk report: update position of offer %d: %w", r.offer, err)
+			}
+		}
+		return nil
+	}
+	var upd strings.Builder
+	args := make([]any, 0, 3*len(rows)+2)
+	args = append(args, w.at, w.now)
+	for i, r := range rows {
+		if i > 0 {
+			upd.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&upd, "(CAST($%d AS BIGINT), CAST($%d AS INTEGER), CAST($%d AS INTEGER))", n+1, n+2, n+3)
+		args = append(args, r.offer, r.reported, r.buffer)
+	}
+	// VALUES columns are column1.. on both engines.
+	if _, err := w.tx.ExecContext(ctx, `UPDATE stock_positions SET reported = v.column2, buffer = v.column3,
+		reported_at = $1, updated_at = $2 FROM (VALUES `+upd.String()+`) AS v WHERE stock_positions.offer_id = v.column1`, args...); err != nil {
+		return fmt.Errorf("bulk report: update positions: %w", err)
+	}
+	return nil
+}
+
+// recordAdjustments writes one stock_adjustments row (kind report) per change.
+func (w bulkWriter) recordAdjustments(ctx context.Context, changes []BulkChange) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	if w.s.db.Engine == store.SQLite {
+		st, err := w.tx.PrepareContext(ctx, `INSERT INTO stock_adjustments (offer_id, variant_id, kind, before_qty, after_qty, delta, reason, actor, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`)
+		if err != nil {
+			return fmt.Errorf("bulk report: record adjustments: %w", err)
+		}
+		defer st.Close()
+		for _, c := range changes {
+			if _, err := st.ExecContext(ctx, c.OfferID, c.VariantID, KindReport, c.Before, c.After, c.After-c.Before, w.reason, w.actor, w.now); err != nil {
+				return fmt.Errorf("bulk report: record adjustment of offer %d: %w", c.OfferID, err)
+			}
+		}
+		return nil
+	}
+	var adj strings.Builder
+	args := make([]any, 0, 5*len(changes)+4)
+	args = append(args, w.reason, w.actor, w.now, KindReport)
+	for i, c := range changes {
+		if i > 0 {
+			adj.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&adj, "($%d, $%d, $4, $%d, $%d, $%d, $1, $2, $3)", n+1, n+2, n+3, n+4, n+5)
+		args = append(args, c.OfferID, c.VariantID, c.Before, c.After, c.After-c.Before)
+	}
+	if _, err := w.tx.ExecContext(ctx, `INSERT INTO stock_adjustments (offer_id, variant_id, kind, before_qty, after_qty, delta, reason, actor, created_at)
+		VALUES `+adj.String(), args...); err != nil {
+		return fmt.Errorf("bulk report: record adjustments: %w", err)
+	}
+	return nil
 }
 
 // numbered rewrites the $N placeholders of a statement with many of them as

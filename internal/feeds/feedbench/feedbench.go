@@ -404,17 +404,38 @@ func rawWrites(ctx context.Context, db *store.DB, supplierID int64, rows, n int)
 		}
 	}
 	r.Close()
-	ph := func(q string) string {
-		if db.Engine == store.SQLite {
-			return strings.ReplaceAll(q, "$", "?")
-		}
-		return q
-	}
 	start := time.Now()
 	now := time.Now().UTC()
 	for b := 0; b < len(offers); b += 1000 {
 		part := offers[b:min(b+1000, len(offers))]
 		err := db.InTx(ctx, func(tx *sql.Tx) error {
+			if db.Engine == store.SQLite {
+				// SQLite: one-row statements prepared once per
+				// transaction, its fastest way (a multi-row statement is
+				// parsed each time it runs).
+				upd, err := tx.PrepareContext(ctx, `UPDATE stock_positions SET reported = $1, updated_at = $2 WHERE offer_id = $3`)
+				if err != nil {
+					return err
+				}
+				defer upd.Close()
+				adj, err := tx.PrepareContext(ctx, `INSERT INTO stock_adjustments (offer_id, variant_id, kind, before_qty, after_qty, delta, reason, actor, created_at)
+					VALUES ($1, $2, 'report', 0, 1000, 1000, 'raw', 'bench', $3)`)
+				if err != nil {
+					return err
+				}
+				defer adj.Close()
+				for _, o := range part {
+					if _, err := upd.ExecContext(ctx, 1000, now, o.id); err != nil {
+						return err
+					}
+					if _, err := adj.ExecContext(ctx, o.id, o.variant, now); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			// PostgreSQL: 500-row statements (each statement is a round
+			// trip).
 			for c := 0; c < len(part); c += 500 {
 				chunk := part[c:min(c+500, len(part))]
 				var upd, adj strings.Builder
@@ -432,12 +453,12 @@ func rawWrites(ctx context.Context, db *store.DB, supplierID int64, rows, n int)
 					fmt.Fprintf(&adj, "($%d, $%d, 'report', 0, 1000, 1000, 'raw', 'bench', $1)", k+1, k+2)
 					aargs = append(aargs, o.id, o.variant)
 				}
-				if _, err := tx.ExecContext(ctx, ph(`UPDATE stock_positions SET reported = v.column2, updated_at = $1
-					FROM (VALUES `+upd.String()+`) AS v WHERE stock_positions.offer_id = v.column1`), uargs...); err != nil {
+				if _, err := tx.ExecContext(ctx, `UPDATE stock_positions SET reported = v.column2, updated_at = $1
+					FROM (VALUES `+upd.String()+`) AS v WHERE stock_positions.offer_id = v.column1`, uargs...); err != nil {
 					return err
 				}
-				if _, err := tx.ExecContext(ctx, ph(`INSERT INTO stock_adjustments (offer_id, variant_id, kind, before_qty, after_qty, delta, reason, actor, created_at)
-					VALUES `+adj.String()), aargs...); err != nil {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO stock_adjustments (offer_id, variant_id, kind, before_qty, after_qty, delta, reason, actor, created_at)
+					VALUES `+adj.String(), aargs...); err != nil {
 					return err
 				}
 			}
