@@ -150,6 +150,30 @@ func TestRestockDateMovesBackorders(t *testing.T) {
 	})
 }
 
+// TestNewBackorderTakesFeedRestockDate: an order backordered after a feed
+// sent a restock date expects the SKU on that date, not after the lead time;
+// a date already past falls back to the lead time.
+func TestNewBackorderTakesFeedRestockDate(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, 2, 0)
+		f.Policy(f.skus[0], inventory.PolicyInput{BackorderLimit: 10})
+		f.Policy(f.skus[1], inventory.PolicyInput{BackorderLimit: 10})
+		past := orderstest.T0.AddDate(0, 0, -2).Format("2006-01-02")
+		if run := f.apply("SUP-1,0,,,2026-03-20,", "SUP-2,0,,,"+past+","); run.Status != feeds.StatusApplied {
+			t.Fatalf("run %+v", run)
+		}
+		o := placeOrder(t, f, "a@example.com", "FEED-1", 2)
+		if want := time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC); o.Lines[0].ExpectedAt == nil || !o.Lines[0].ExpectedAt.Equal(want) {
+			t.Errorf("expected at %v, want the feed's %v", o.Lines[0].ExpectedAt, want)
+		}
+		o = placeOrder(t, f, "b@example.com", "FEED-2", 1)
+		if want := orderstest.T0.AddDate(0, 0, 3); o.Lines[0].ExpectedAt == nil || !o.Lines[0].ExpectedAt.Equal(want) {
+			t.Errorf("past feed date: expected at %v, want %v (lead time)", o.Lines[0].ExpectedAt, want)
+		}
+	})
+}
+
 // TestCostChangeEnqueuesRepricing: offers take the feed's cost and the
 // changed variants are repriced by a job enqueued in the same transaction;
 // discontinued rows deactivate their offer.

@@ -326,14 +326,30 @@ func (s *Service) ReturnPreorder(ctx context.Context, tx *sql.Tx, variantID int6
 }
 
 // ExpectedRestock returns when a backordered unit of the variant is expected:
-// the staff's date if set, else now plus the shortest lead time of its active
-// offers (nil if it has none).
+// the staff's date if set; else the earliest restock date a supplier of an
+// active offer sent in its feed (supplier_offer_restocks), if not in the past;
+// else now plus the shortest lead time of its active offers (nil if it has
+// none).
 func (s *Service) ExpectedRestock(ctx context.Context, q store.Querier, p Policy, now time.Time) (*time.Time, error) {
 	if p.RestockExpectedAt != nil {
 		return p.RestockExpectedAt, nil
 	}
+	today := now.UTC().Truncate(24 * time.Hour)
+	var fed sql.NullTime
+	// ORDER BY, not MIN: SQLite's MIN returns the stored integer, not a time.
+	err := q.QueryRowContext(ctx, `SELECT r.expected_at FROM supplier_offer_restocks r
+		JOIN supplier_offers o ON o.id = r.offer_id JOIN suppliers su ON su.id = o.supplier_id
+		WHERE o.variant_id = $1 AND o.status = 'active' AND su.status = 'active' AND r.expected_at >= $2
+		ORDER BY r.expected_at LIMIT 1`, p.VariantID, today).Scan(&fed)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("restock date of variant %d: %w", p.VariantID, err)
+	}
+	if fed.Valid {
+		t := fed.Time.UTC()
+		return &t, nil
+	}
 	var days sql.NullInt64
-	err := q.QueryRowContext(ctx, `SELECT MIN(o.lead_time_days) FROM supplier_offers o JOIN suppliers su ON su.id = o.supplier_id
+	err = q.QueryRowContext(ctx, `SELECT MIN(o.lead_time_days) FROM supplier_offers o JOIN suppliers su ON su.id = o.supplier_id
 		WHERE o.variant_id = $1 AND o.status = 'active' AND su.status = 'active'`, p.VariantID).Scan(&days)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("lead time of variant %d: %w", p.VariantID, err)
