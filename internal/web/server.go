@@ -21,6 +21,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/pricing"
+	"github.com/orderly-oms/orderly/internal/promise/calendars"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/storefront"
 	"github.com/orderly-oms/orderly/internal/suppliers"
@@ -66,6 +67,9 @@ type Config struct {
 	// Feeds applies supplier feed files and keeps their runs. If nil, the
 	// server makes one on DB (with an insert-only queue).
 	Feeds *feeds.Service
+	// Promise stores delivery calendars and answers delivery promises. If
+	// nil, New makes one on DB (configured calendars only).
+	Promise *calendars.Service
 	// ShopifyWebhookSecret is the key Shopify signs webhooks with
 	// (X-Shopify-Hmac-Sha256). Empty: Shopify webhooks get 503.
 	ShopifyWebhookSecret string
@@ -130,6 +134,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Storefront == nil {
 		cfg.Storefront = storefront.New(cfg.DB, cfg.Now, nil)
 	}
+	if cfg.Promise == nil {
+		cfg.Promise = calendars.New(cfg.DB, cfg.Now, calendars.Options{})
+	}
 	s := &Server{cfg: cfg, log: withRequestIDs(cfg.Logger), now: cfg.Now, mux: http.NewServeMux()}
 
 	hc := huma.DefaultConfig("Orderly API", cfg.Version)
@@ -176,6 +183,7 @@ func (s *Server) registerRoutes() {
 	s.registerPricing()
 	s.registerStorefront()
 	s.registerFeeds()
+	s.registerPromise()
 	s.registerConsole()
 	s.registerConsoleImport()
 	s.registerShopifyWebhooks()
