@@ -178,6 +178,10 @@ func Load(ctx context.Context, db *store.DB, now func() time.Time) (Summary, err
 		}
 	}
 
+	if err := loadPromise(ctx, db, now, supplierIDs); err != nil {
+		return sum, err
+	}
+
 	for i, sp := range products {
 		single, box := retailPrices(sp.unitPrice)
 		weight := int64(50 + rng.IntN(950))
