@@ -112,13 +112,15 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	dispatch := &storefront.DispatchWorker{}
 	river.AddWorker(workers, dispatch)
 	river.AddWorker(workers, &storefront.DrainWorker{Sender: storefront.NewSender(db, storefront.Options{Now: a.now, Logger: log})})
+	// Supplier feeds pulled from a URL: due sources are looked for every minute.
+	pullWorkers := feeds.AddPullWorkers(workers)
 	syncEvery := s.StorefrontSyncEvery
 	if syncEvery <= 0 {
 		syncEvery = defaultStorefrontSync
 	}
 	a.jobs, err = jobs.New(db, jobs.Config{Logger: log, Now: a.now, MaxWorkers: s.JobWorkers, PruneEvery: s.PruneEvery,
 		Workers: workers, PeriodicJobs: []*river.PeriodicJob{orders.PreorderReleaseJob(time.Minute), storefront.DispatchJob(syncEvery),
-			inventory.StalenessJob(time.Minute)}})
+			inventory.StalenessJob(time.Minute), feeds.PullDispatchJob(time.Minute)}})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -143,10 +145,12 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	pricingWorkers.Bind(a.pricing)
 	a.storefront = storefront.New(db, a.now, a.jobs)
 	dispatch.Service = a.storefront
-	if a.feeds, err = feeds.New(db, a.inventory, a.suppliers, a.orders, a.jobs, a.now, feeds.Options{Logger: log}); err != nil {
+	if a.feeds, err = feeds.New(db, a.inventory, a.suppliers, a.orders, a.jobs, a.now,
+		feeds.Options{Logger: log, PullAllowPrivate: s.FeedPullAllowPrivate}); err != nil {
 		db.Close()
 		return nil, err
 	}
+	pullWorkers.Bind(a.feeds)
 	return a, nil
 }
 

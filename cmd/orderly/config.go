@@ -33,6 +33,9 @@ type settings struct {
 	StorefrontSyncEvery time.Duration
 	// ShopifyWebhookSecret verifies Shopify webhook signatures; serve only.
 	ShopifyWebhookSecret string
+	// FeedPullAllowPrivate lets feed pulls reach private and local
+	// addresses (feeds.Options.PullAllowPrivate); serve only.
+	FeedPullAllowPrivate bool
 }
 
 // envDefault returns the ORDERLY_* variable's value, or def.
@@ -154,6 +157,8 @@ const defaultStorefrontSync = 5 * time.Second
 func bindStorefront(fs *flag.FlagSet, s *settings) {
 	fs.DurationVar(&s.StorefrontSyncEvery, "storefront-sync-interval", envDuration("ORDERLY_STOREFRONT_SYNC_INTERVAL", defaultStorefrontSync),
 		"how often changed stock and prices are looked for and published to storefront targets; at least 1s (ORDERLY_STOREFRONT_SYNC_INTERVAL)")
+	fs.BoolVar(&s.FeedPullAllowPrivate, "feed-pull-allow-private", envBool("ORDERLY_FEED_PULL_ALLOW_PRIVATE", false),
+		"let supplier feed pulls reach private, loopback and link-local addresses (a supplier server on your own network); off: public addresses only (ORDERLY_FEED_PULL_ALLOW_PRIVATE)")
 }
 
 // bindStock binds the stock settings (serve).

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -52,6 +53,20 @@ type Options struct {
 	// TempDir holds uploaded files while they are applied (default os.TempDir()).
 	TempDir string
 	Logger  *slog.Logger
+
+	// PullAttempts is how many times a pull tries a URL that fails with a
+	// network error, 5xx or 429 (default 4).
+	PullAttempts int
+	// PullBackoff is the wait before the second attempt, doubling after
+	// (default 2s); a Retry-After header replaces it.
+	PullBackoff time.Duration
+	// PullMaxWait is the longest a pull waits between attempts (default 2
+	// minutes): a server asking for longer fails the pull until the next.
+	PullMaxWait time.Duration
+	// PullAllowPrivate lets pulls reach private, loopback and link-local
+	// addresses (an on-premises supplier server; tests). Off by default: see
+	// docs/feeds.md on SSRF.
+	PullAllowPrivate bool
 }
 
 // Service applies supplier feeds and keeps their runs.
@@ -65,6 +80,9 @@ type Service struct {
 	opts   Options
 	// open makes the rows of a file with a mapping (NewReader).
 	open func(r io.Reader, m Mapping) (RowSource, error)
+	// sleep waits between pull attempts (tests replace it).
+	sleep         func(ctx context.Context, d time.Duration) error
+	pullTransport *http.Transport
 }
 
 // New returns the feed service. orders may be nil (then every increase calls
@@ -92,6 +110,15 @@ func New(db *store.DB, inv *inventory.Service, sup *suppliers.Service, orders Or
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.PullAttempts <= 0 {
+		opts.PullAttempts = 4
+	}
+	if opts.PullBackoff <= 0 {
+		opts.PullBackoff = 2 * time.Second
+	}
+	if opts.PullMaxWait <= 0 {
+		opts.PullMaxWait = 2 * time.Minute
+	}
 	if sup == nil {
 		sup = suppliers.NewService(db, now)
 	}
@@ -103,6 +130,8 @@ func New(db *store.DB, inv *inventory.Service, sup *suppliers.Service, orders Or
 	}
 	s := &Service{db: db, inv: inv, sup: sup, orders: orders, jobs: q, now: now, opts: opts}
 	s.open = openReader
+	s.sleep = sleepCtx
+	s.pullTransport = newPullTransport(opts.PullAllowPrivate)
 	return s, nil
 }
 

@@ -47,6 +47,29 @@ func (s *Server) registerFeeds() {
 		Description: "Replaces the settings. The mapping names the file's columns (`sku` is required, and at least one of " +
 			"quantity, cost, lead time, restock date, discontinued). Omitted guards take the defaults. See docs/feeds.md."},
 		auth.SuppliersWrite, s.setFeedSettings)
+	operation(s, huma.Operation{OperationID: "get-feed-source", Method: http.MethodGet, Path: "/suppliers/{id}/feed/source",
+		Summary: "Get where a supplier's feed is pulled from, and how the last pull went", Tags: tags,
+		Description: "The URL, schedule and timeout, the credential's header name (never its value), the validators of the last " +
+			"file (ETag, Last-Modified), and the last pull: when, its status (fetched, not_modified, failed), error, HTTP status " +
+			"and run, and when the next is due. 404 when the supplier has no URL."},
+		auth.SuppliersRead, s.getFeedSource)
+	operation(s, huma.Operation{OperationID: "set-feed-source", Method: http.MethodPut, Path: "/suppliers/{id}/feed/source",
+		Summary: "Set the URL a supplier's feed is pulled from", Tags: tags,
+		Description: "An http or https URL, an optional credential (a header such as `Authorization: Bearer …`, or basic auth), " +
+			"how often to pull (`every`, e.g. `1h`; empty or `0` pulls only on request) and the timeout of one attempt. A " +
+			"scheduled source is pulled within a minute, then every interval. Omitting `auth` keeps the stored credential " +
+			"while the URL stays on the same host; `\"auth\": {}` removes it. See docs/feeds.md (sources)."},
+		auth.SuppliersWrite, s.setFeedSource)
+	operation(s, huma.Operation{OperationID: "delete-feed-source", Method: http.MethodDelete, Path: "/suppliers/{id}/feed/source",
+		DefaultStatus: http.StatusNoContent, Summary: "Stop pulling a supplier's feed", Tags: tags,
+		Description: "Removes the URL, its credential and the pull status. Runs already made stay."},
+		auth.SuppliersWrite, s.deleteFeedSource)
+	operation(s, huma.Operation{OperationID: "pull-feed", Method: http.MethodPost, Path: "/suppliers/{id}/feed/pull",
+		Summary: "Pull a supplier's feed now", Tags: tags,
+		Description: "Fetches the URL now (with the validators of the last file, retrying network errors, 5xx and 429) and " +
+			"applies the file as an upload would. The answer is the source with this pull's outcome and, when a file was " +
+			"received, its run. 409 while another pull of the supplier runs."},
+		auth.SuppliersWrite, s.pullFeed)
 	upload := huma.Operation{OperationID: "upload-feed", Method: http.MethodPost, Path: "/suppliers/{id}/feed/runs",
 		DefaultStatus: http.StatusCreated, Summary: "Apply a feed file of a supplier", Tags: tags,
 		Description: "Send the file as the raw body (`Content-Type: text/csv`, `application/json`, or the XLSX type) or as " +
@@ -135,6 +158,7 @@ type FeedSettings struct {
 	MissingAsZero bool         `json:"missing_as_zero" doc:"A SKU absent from the file reports 0"`
 	Saved         bool         `json:"saved" doc:"false: never saved; the defaults are shown and no file can be applied yet"`
 	UpdatedAt     *time.Time   `json:"updated_at,omitempty"`
+	Source        *FeedSource  `json:"source,omitempty" doc:"Where the feed is pulled from (set with PUT .../feed/source); absent: no URL"`
 }
 
 type feedSettingsOutput struct{ Body FeedSettings }
@@ -149,7 +173,15 @@ func (s *Server) getFeedSettings(ctx context.Context, in *supplierPathInput) (*f
 	if err != nil {
 		return nil, err
 	}
-	return settingsOut(st), nil
+	out := settingsOut(st)
+	src, err := s.cfg.Feeds.PullSource(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	if src != nil {
+		out.Body.Source = feedSourceOut(src)
+	}
+	return out, nil
 }
 
 type supplierPathInput struct {
@@ -407,4 +439,124 @@ func (s *Server) ignoreUnlinked(ctx context.Context, in *feedRunIDInput) (*unlin
 		return nil, err
 	}
 	return &unlinkedOutput{Body: *u}, nil
+}
+
+// FeedSource is where a supplier's feed is pulled from, and how the last pull went.
+type FeedSource struct {
+	SupplierID     int64      `json:"supplier_id"`
+	URL            string     `json:"url"`
+	AuthHeader     string     `json:"auth_header,omitempty" doc:"The header the credential is sent in (its value is never shown)"`
+	AuthSet        bool       `json:"auth_set" doc:"A credential is stored"`
+	Every          string     `json:"every" doc:"How often it is pulled, e.g. 1h; \"0\": only on request"`
+	Timeout        string     `json:"timeout" doc:"The timeout of one attempt, e.g. 60s"`
+	ETag           string     `json:"etag,omitempty" doc:"Of the last file received (sent as If-None-Match)"`
+	LastModified   string     `json:"last_modified,omitempty" doc:"Of the last file received (sent as If-Modified-Since)"`
+	LastPullAt     *time.Time `json:"last_pull_at,omitempty"`
+	LastStatus     string     `json:"last_status,omitempty" enum:"fetched,not_modified,failed" doc:"fetched: a file became run last_run_id; not_modified: 304, the feed counts as fresh; failed: see last_error"`
+	LastError      string     `json:"last_error,omitempty"`
+	LastHTTPStatus int        `json:"last_http_status,omitempty"`
+	LastRunID      *int64     `json:"last_run_id,omitempty" doc:"The run of the last file received"`
+	NextPullAt     *time.Time `json:"next_pull_at,omitempty" doc:"When the next scheduled pull is due; absent: no schedule"`
+	Pulling        bool       `json:"pulling" doc:"A pull is running now"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+}
+
+func feedSourceOut(p *feeds.PullSource) *FeedSource {
+	return &FeedSource{SupplierID: p.SupplierID, URL: p.URL, AuthHeader: p.AuthHeader, AuthSet: p.AuthSet,
+		Every: feeds.FormatDuration(p.Every), Timeout: feeds.FormatDuration(p.Timeout), ETag: p.ETag, LastModified: p.LastModified,
+		LastPullAt: p.LastPullAt, LastStatus: p.LastStatus, LastError: p.LastError, LastHTTPStatus: p.LastHTTPStatus,
+		LastRunID: p.LastRunID, NextPullAt: p.NextPullAt, Pulling: p.Pulling, UpdatedAt: p.UpdatedAt}
+}
+
+type feedSourceOutput struct{ Body *FeedSource }
+
+func (s *Server) getFeedSource(ctx context.Context, in *supplierPathInput) (*feedSourceOutput, error) {
+	src, err := s.cfg.Feeds.PullSource(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	if src == nil {
+		return nil, apperr.New(apperr.NotFound, "supplier %d has no feed URL", in.ID)
+	}
+	return &feedSourceOutput{Body: feedSourceOut(src)}, nil
+}
+
+// FeedSourceAuth is the credential of a pull: a header and its value, or a
+// username and password (basic auth). All empty: none.
+type FeedSourceAuth struct {
+	Header   string `json:"header,omitempty" maxLength:"100" doc:"Default Authorization when a value is given"`
+	Value    string `json:"value,omitempty" maxLength:"4096" doc:"e.g. Bearer abc123"`
+	Username string `json:"username,omitempty" maxLength:"200" doc:"Basic auth"`
+	Password string `json:"password,omitempty" maxLength:"200" doc:"Basic auth"`
+}
+
+type setFeedSourceInput struct {
+	ID   int64 `path:"id" minimum:"1"`
+	Body struct {
+		URL     string          `json:"url" maxLength:"2048" doc:"An http or https URL"`
+		Auth    *FeedSourceAuth `json:"auth,omitempty" doc:"Omitted: keep the stored credential (same host only); {}: none"`
+		Every   string          `json:"every,omitempty" doc:"How often to pull, 1m to 168h, e.g. 1h; empty or 0: only on request"`
+		Timeout string          `json:"timeout,omitempty" doc:"Timeout of one attempt, 1s to 10m (default 60s)"`
+	}
+}
+
+// parseDuration reads an API duration; "" and "0" are 0.
+func parseDuration(field, v string) (time.Duration, error) {
+	if v == "" || v == "0" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, apperr.InvalidField(field, "must be a duration such as 1h, 30m or 45s, got %q", v)
+	}
+	return d, nil
+}
+
+func (s *Server) setFeedSource(ctx context.Context, in *setFeedSourceInput) (*feedSourceOutput, error) {
+	every, err := parseDuration("body.every", in.Body.Every)
+	if err != nil {
+		return nil, err
+	}
+	timeout, err := parseDuration("body.timeout", in.Body.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	pi := feeds.PullInput{URL: in.Body.URL, Every: every, Timeout: timeout}
+	if a := in.Body.Auth; a != nil {
+		pi.Auth = &feeds.PullAuth{Header: a.Header, Value: a.Value, Username: a.Username, Password: a.Password}
+	}
+	src, err := s.cfg.Feeds.SetPullSource(ctx, in.ID, pi)
+	if err != nil {
+		return nil, err
+	}
+	return &feedSourceOutput{Body: feedSourceOut(src)}, nil
+}
+
+func (s *Server) deleteFeedSource(ctx context.Context, in *supplierPathInput) (*struct{}, error) {
+	return nil, s.cfg.Feeds.DeletePullSource(ctx, in.ID)
+}
+
+// FeedPull is what a pull did: the source with its outcome, and the run
+// of the file received.
+type FeedPull struct {
+	Source *FeedSource `json:"source"`
+	Run    *FeedRun    `json:"run,omitempty" doc:"Absent when nothing was received (not_modified, failed)"`
+}
+
+type feedPullOutput struct{ Body FeedPull }
+
+func (s *Server) pullFeed(ctx context.Context, in *supplierPathInput) (*feedPullOutput, error) {
+	res, err := s.cfg.Feeds.Pull(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := &feedPullOutput{Body: FeedPull{Source: feedSourceOut(res.Source)}}
+	if res.Run != nil {
+		run, err := s.runOut(ctx, res.Run)
+		if err != nil {
+			return nil, err
+		}
+		out.Body.Run = &run.Body
+	}
+	return out, nil
 }
