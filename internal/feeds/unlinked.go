@@ -12,6 +12,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/catalog"
 	"github.com/orderly-oms/orderly/internal/money"
+	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/suppliers"
 )
 
@@ -220,6 +221,7 @@ func scanUnlinked(row interface{ Scan(...any) error }) (*Unlinked, error) {
 type UnlinkedFilter struct {
 	SupplierID int64          // 0: any
 	Status     UnlinkedStatus // "": open
+	Query      string         // "": any; else supplier SKUs containing it, any case
 	AfterID    int64
 	Limit      int // 1–200 (default 50)
 }
@@ -237,6 +239,10 @@ func (s *Service) UnlinkedSKUs(ctx context.Context, f UnlinkedFilter) ([]Unlinke
 	if f.SupplierID != 0 {
 		args = append(args, f.SupplierID)
 		q += ` AND supplier_id = $` + strconv.Itoa(len(args))
+	}
+	if f.Query != "" {
+		args = append(args, "%"+store.LikePattern(f.Query)+"%")
+		q += ` AND supplier_sku ` + s.db.Dialect.ILike() + ` $` + strconv.Itoa(len(args)) + ` ESCAPE '\'`
 	}
 	args = append(args, f.Limit+1)
 	q += ` ORDER BY id LIMIT $` + strconv.Itoa(len(args))

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/orderly-oms/orderly/internal/auth"
+	"github.com/orderly-oms/orderly/internal/feeds"
 	"github.com/orderly-oms/orderly/internal/suppliers"
 )
 
@@ -43,6 +44,7 @@ var homeWhat = map[string]string{
 	"stock":     "Available to sell per SKU, buffers, adjustments",
 	"products":  "Products and their variants",
 	"suppliers": "active suppliers and their offers",
+	"feeds":     "quarantined feed runs awaiting approval",
 	"users":     "active users and their roles",
 	"tokens":    "active API tokens for scripts and integrations",
 }
@@ -63,6 +65,16 @@ func (s *Server) homeCount(r *http.Request, key string) (string, bool, error) {
 		list, err := s.cfg.Suppliers.ListSuppliers(ctx, suppliers.SupplierFilter{Status: suppliers.StatusActive, Limit: homeCountCap + 1})
 		if err != nil {
 			return "", false, err
+		}
+		n = len(list)
+	case "feeds":
+		// Quarantined runs wait for staff; there are few at a time.
+		list, more, err := s.cfg.Feeds.Runs(ctx, feeds.RunFilter{Status: feeds.StatusQuarantined, Limit: quarantinedShown})
+		if err != nil {
+			return "", false, err
+		}
+		if more {
+			return strconv.Itoa(quarantinedShown) + "+", true, nil
 		}
 		n = len(list)
 	case "users":

@@ -54,6 +54,9 @@ func (s *Server) bodyLimit(r *http.Request) int64 {
 	if limit, ok := s.feedUploadLimit(r); ok { // feeds.go
 		return limit
 	}
+	if limit, ok := consoleFeedUploadLimit(r); ok { // console_feeds.go
+		return limit
+	}
 	return s.cfg.MaxBodyBytes
 }
 

@@ -41,6 +41,7 @@ func (s *Server) registerConsole() {
 	s.registerConsoleProducts()
 	s.registerConsoleSuppliers()
 	s.registerConsolePricing()
+	s.registerConsoleFeeds()
 	s.registerConsoleUsers()
 }
 
@@ -60,6 +61,7 @@ var consoleNav = []navItem{
 	{"stock", "Stock", "/console/stock", auth.StockRead},
 	{"products", "Products", "/console/products", auth.CatalogRead},
 	{"suppliers", "Suppliers", "/console/suppliers", auth.SuppliersRead},
+	{"feeds", "Feeds", "/console/feeds", auth.SuppliersRead},
 	{"pricing", "Pricing", "/console/pricing", auth.PricingRead},
 	{"users", "Users", "/console/users", auth.UsersRead},
 	{"tokens", "API tokens", "/console/tokens", auth.TokensWrite},
@@ -103,6 +105,13 @@ var flashes = map[string]string{
 	"rule-deleted":     "Pricing rule deleted; the SKUs it covered are being repriced.",
 	"price-approved":   "Price approved and applied.",
 	"price-rejected":   "Proposal rejected; the price stays.",
+	"feed-uploaded":    "File received; what became of it is below.",
+	"guards-saved":     "Guards saved; they judge the next run.",
+	"mapping-saved":    "Mapping saved; the next file is read with it.",
+	"run-approved":     "Run approved and applied.",
+	"run-rejected":     "Run rejected; nothing of it was written.",
+	"sku-linked":       "Supplier SKU linked: its offer is made and the feed's last quantity counts.",
+	"sku-ignored":      "Supplier SKU ignored.",
 }
 
 // assetVersions maps each static file to a short hash of its content, so
