@@ -15,7 +15,7 @@ import (
 
 const evalUsage = `usage:
   orderly eval promise --olist DIR [--json] [--quantile 0.9 --quantile 0.95] [--target 0.95]
-                       [--from 2018-01-01] [--to 2018-07-01]
+                       [--from 2018-01-01] [--to 2018-07-01] [--in-flight]
 
 Replays the delivered orders of the Olist data set (the CSV files, or their
 .csv.gz, in DIR) in purchase-time order. Before each order the estimator
@@ -65,6 +65,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	target := fs.Float64("target", 0.95, "on-time rate the calibrated promise aims at")
 	from := fs.String("from", "", "judge only orders purchased on or after this date (YYYY-MM-DD, Brasília time); earlier ones are still learned from")
 	to := fs.String("to", "", "judge only orders purchased before this date (YYYY-MM-DD)")
+	inFlight := fs.Bool("in-flight", false, "also let the model know, daily, the orders still on their way (a stand-in beyond the time elapsed); off, it learns from completed deliveries only")
 	var levels quantiles
 	fs.Var(&levels, "quantile", "also report the model at this fixed quantile level, uncalibrated (repeatable, or comma-separated)")
 	if err := parseFlags(fs, args[1:]); err != nil {
@@ -79,6 +80,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	opt := olist.DefaultOptions()
 	opt.Target = *target
 	opt.Levels = levels
+	opt.InFlight = *inFlight
 	for _, d := range []struct {
 		flag string
 		s    string

@@ -200,10 +200,15 @@ func TestEvalPromiseOnOlist(t *testing.T) {
 	if r.OlistOnTime < 0.933 || r.OlistOnTime > 0.935 || r.OlistMedianSlack < 11.85 || r.OlistMedianSlack > 11.95 {
 		t.Errorf("Olist's own promise: %.3f on time, median slack %.2f d; want 0.934 and 11.9 (the data changed?)", r.OlistOnTime, r.OlistMedianSlack)
 	}
-	if r.OnTime < 0.944 {
-		t.Errorf("on time %.4f, want ≥ 0.944", r.OnTime)
+	// docs/promise.md: 95.1% on time, median slack 13.3 d, p90 31.0 d. The
+	// goal of issue 6 (≥ 95% with ≤ 12 d) is met on the rate, not the slack.
+	if r.OnTime < 0.950 {
+		t.Errorf("on time %.4f, want ≥ 0.950", r.OnTime)
 	}
-	if r.MedianSlack > 13.1 {
-		t.Errorf("median slack %.2f d, want ≤ 13.1", r.MedianSlack)
+	if r.MedianSlack > 13.4 {
+		t.Errorf("median slack %.2f d, want ≤ 13.4", r.MedianSlack)
+	}
+	if r.P90Slack > 31.5 {
+		t.Errorf("p90 slack %.2f d, want ≤ 31.5", r.P90Slack)
 	}
 }

@@ -58,11 +58,18 @@ type Config struct {
 	// PostalDigits, when positive, adds a lane level from the origin region
 	// to the first PostalDigits characters of the destination postal code.
 	PostalDigits int
+	// DaysOff are weekdays on which neither suppliers nor carriers work
+	// (say Saturday and Sunday). Durations are then learned in working
+	// days, in the zone of the times given, and Total turns them back into
+	// calendar days from the purchase: a Friday-evening order waits out the
+	// weekend without making its supplier look slow.
+	DaysOff []time.Weekday
 }
 
 // Model holds what was learned. Create it with New.
 type Model struct {
 	cfg      Config
+	clock    workClock
 	handling pool
 	transit  pool
 	count    int
@@ -80,7 +87,7 @@ func New(cfg Config) *Model {
 	if cfg.HalfLife > 0 {
 		tau = cfg.HalfLife.Hours() / 24 / math.Ln2
 	}
-	return &Model{cfg: cfg, handling: newPool(tau), transit: newPool(tau)}
+	return &Model{cfg: cfg, clock: newWorkClock(cfg.DaysOff), handling: newPool(tau), transit: newPool(tau)}
 }
 
 // Count returns how many deliveries were added.
@@ -106,14 +113,56 @@ func (m *Model) Add(d Delivery) error {
 		shipped = d.Delivered
 	}
 	var hk, tk [6]string
-	m.handling.add(m.handlingKeys(hk[:0], d.Supplier, d.From), days(shipped.Sub(d.Purchased)), d.Delivered)
-	m.transit.add(m.transitKeys(tk[:0], d.From, d.To), days(d.Delivered.Sub(shipped)), d.Delivered)
+	m.handling.add(m.handling.h, m.handlingKeys(hk[:0], d.Supplier, d.From), m.clock.between(d.Purchased, shipped), d.Delivered)
+	m.transit.add(m.transit.h, m.transitKeys(tk[:0], d.From, d.To), m.clock.between(shipped, d.Delivered), d.Delivered)
 	m.count++
 	return nil
 }
 
+// SetInFlight replaces what the model assumes of orders still on their way
+// at time now. Leaving them out would bias a model learned from completed
+// deliveries toward the fast ones, most of all when a strike or a peak
+// starts to slow everything down: the slow orders are exactly those not yet
+// delivered. Each order in flight stands for one delivery: a handling time
+// it already has (when handed over) or is known to exceed, and a transit it
+// is known to exceed, each imputed as the median of the key's current
+// distribution beyond the time already elapsed. Orders whose Delivered is
+// set, or not purchased before now, are ignored.
+func (m *Model) SetInFlight(now time.Time, orders []Delivery) {
+	clear(m.handling.open)
+	clear(m.transit.open)
+	beyond := func(d Dist, elapsed float64) float64 {
+		q := d.CDF(elapsed)
+		return math.Max(d.Quantile(q+(1-q)/2), elapsed)
+	}
+	var hk, tk [6]string
+	for _, d := range orders {
+		if !d.Delivered.IsZero() || !d.Purchased.Before(now) {
+			continue
+		}
+		hkeys := m.handlingKeys(hk[:0], d.Supplier, d.From)
+		if d.Shipped.IsZero() || d.Shipped.After(now) {
+			elapsed := m.clock.between(d.Purchased, now)
+			if h, ok := m.handling.dist(hkeys, now, m.cfg.Prior, m.cfg.MinCount); ok {
+				m.handling.add(m.handling.open, hkeys, beyond(h, elapsed), now)
+			}
+			continue
+		}
+		shipped := d.Shipped
+		if shipped.Before(d.Purchased) {
+			shipped = d.Purchased
+		}
+		m.handling.add(m.handling.open, hkeys, m.clock.between(d.Purchased, shipped), now)
+		tkeys := m.transitKeys(tk[:0], d.From, d.To)
+		if t, ok := m.transit.dist(tkeys, now, m.cfg.Prior, m.cfg.MinCount); ok {
+			m.transit.add(m.transit.open, tkeys, beyond(t, m.clock.between(shipped, now)), now)
+		}
+	}
+}
+
 // Handling returns the distribution of handling days of supplier (shipping
-// from from) as known at time at; ok is false with too little data.
+// from from) as known at time at; ok is false with too little data. With
+// DaysOff the days are working days.
 func (m *Model) Handling(supplier string, from Place, at time.Time) (Dist, bool) {
 	var k [6]string
 	return m.handling.dist(m.handlingKeys(k[:0], supplier, from), at, m.cfg.Prior, m.cfg.MinCount)
@@ -125,15 +174,16 @@ func (m *Model) Transit(from, to Place, at time.Time) (Dist, bool) {
 	return m.transit.dist(m.transitKeys(k[:0], from, to), at, m.cfg.Prior, m.cfg.MinCount)
 }
 
-// Total returns the distribution of days from purchase to delivery: handling
-// and transit convolved.
+// Total returns the distribution of calendar days from a purchase at time
+// at to its delivery: handling and transit convolved (and, with DaysOff,
+// laid onto the calendar from at).
 func (m *Model) Total(supplier string, from, to Place, at time.Time) (Dist, bool) {
 	h, ok1 := m.Handling(supplier, from, at)
 	t, ok2 := m.Transit(from, to, at)
 	if !ok1 || !ok2 {
 		return Dist{}, false
 	}
-	return Convolve(h, t), true
+	return m.clock.calendar(Convolve(h, t), at), true
 }
 
 // HandlingQuantile returns the q-quantile of Handling, in days.
@@ -173,11 +223,14 @@ func days(d time.Duration) float64 { return d.Hours() / 24 }
 // pool holds recency-weighted histograms by key. A delivery completed at t
 // is added with weight e^((t−epoch)/tau), so that older ones fade without
 // touching every histogram as time passes; the weight of a key at time now
-// is its total times e^(−(now−epoch)/tau).
+// is its total times e^(−(now−epoch)/tau). Histograms in open hold the
+// stand-ins for orders still on their way (see SetInFlight) and are
+// replaced as a whole.
 type pool struct {
 	tau   float64 // days; 0: no decay
 	epoch time.Time
 	h     map[string]*hist
+	open  map[string]*hist
 }
 
 type hist struct {
@@ -185,7 +238,7 @@ type hist struct {
 	total float64
 }
 
-func newPool(tau float64) pool { return pool{tau: tau, h: map[string]*hist{}} }
+func newPool(tau float64) pool { return pool{tau: tau, h: map[string]*hist{}, open: map[string]*hist{}} }
 
 func (p *pool) weight(at time.Time) float64 {
 	if p.tau == 0 {
@@ -197,24 +250,26 @@ func (p *pool) weight(at time.Time) float64 {
 	return math.Exp(days(at.Sub(p.epoch)) / p.tau)
 }
 
-func (p *pool) add(keys []string, v float64, at time.Time) {
+func (p *pool) add(dst map[string]*hist, keys []string, v float64, at time.Time) {
 	w := p.weight(at)
 	if w > 1e200 { // far from the epoch: rescale everything
-		for _, h := range p.h {
-			for i := range h.w {
-				h.w[i] /= w
+		for _, m := range []map[string]*hist{p.h, p.open} {
+			for _, h := range m {
+				for i := range h.w {
+					h.w[i] /= w
+				}
+				h.total /= w
 			}
-			h.total /= w
 		}
 		p.epoch = at
 		w = 1
 	}
 	b := bin(v)
 	for _, k := range keys {
-		h := p.h[k]
+		h := dst[k]
 		if h == nil {
 			h = &hist{w: make([]float64, nbins)}
-			p.h[k] = h
+			dst[k] = h
 		}
 		h.w[b] += w
 		h.total += w
@@ -223,28 +278,49 @@ func (p *pool) add(keys []string, v float64, at time.Time) {
 
 // dist mixes the keys' histograms from the root (last key) down.
 func (p *pool) dist(keys []string, at time.Time, prior, minCount float64) (Dist, bool) {
-	root := p.h[keys[len(keys)-1]]
 	scale := 1.0
 	if p.tau > 0 && !p.epoch.IsZero() {
 		scale = math.Exp(-days(at.Sub(p.epoch)) / p.tau)
 	}
-	if root == nil || root.total*scale < minCount {
-		return Dist{}, false
+	get := func(k string) (a, b *hist, total float64) {
+		a, b = p.h[k], p.open[k]
+		if a != nil {
+			total += a.total
+		}
+		if b != nil {
+			total += b.total
+		}
+		return a, b, total
 	}
-	out := make([]float64, nbins)
-	for i, w := range root.w {
-		out[i] = w / root.total
-	}
-	for i := len(keys) - 2; i >= 0; i-- {
-		h := p.h[keys[i]]
-		if h == nil {
+	var out []float64
+	for i := len(keys) - 1; i >= 0; i-- {
+		a, b, total := get(keys[i])
+		if total == 0 {
+			if out == nil {
+				return Dist{}, false
+			}
 			continue
 		}
-		n := h.total * scale
-		a := prior / (n + prior)
-		b := 1 / (h.total * (n + prior) / n)
+		n := total * scale
+		var keep, take float64 // out = keep·out + take·w
+		if out == nil {
+			if n < minCount {
+				return Dist{}, false
+			}
+			out = make([]float64, nbins)
+			keep, take = 0, 1/total
+		} else {
+			keep, take = prior/(n+prior), n/(total*(n+prior))
+		}
 		for j := range out {
-			out[j] = a*out[j] + b*h.w[j]
+			w := 0.0
+			if a != nil {
+				w += a.w[j]
+			}
+			if b != nil {
+				w += b.w[j]
+			}
+			out[j] = keep*out[j] + take*w
 		}
 	}
 	return Dist{p: out}, true

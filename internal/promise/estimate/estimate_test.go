@@ -215,3 +215,78 @@ func TestCalibratorFindsTheLevel(t *testing.T) {
 		t.Errorf("no scores: level %.3f, want the default 0.93", c3.Level())
 	}
 }
+
+func TestWorkingDays(t *testing.T) {
+	brt, err := time.LoadLocation("America/Sao_Paulo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newWorkClock([]time.Weekday{time.Saturday, time.Sunday})
+	fri := time.Date(2018, 3, 2, 18, 0, 0, 0, brt) // a Friday, 18:00
+	mon := time.Date(2018, 3, 5, 12, 0, 0, 0, brt)
+	near(t, "Friday 18:00 → Monday 12:00", c.between(fri, mon), 0.25+0.5, 1e-9)
+	// Across the start of Brazil's 2017 DST (Sunday 15 October began at
+	// 01:00: its midnight does not exist): no endless loop, and Monday
+	// counts whole.
+	sat := time.Date(2017, 10, 14, 12, 0, 0, 0, brt)
+	tue := time.Date(2017, 10, 17, 0, 0, 0, 0, brt)
+	near(t, "Saturday → Tuesday across DST", c.between(sat, tue), 1, 1e-9)
+	// Every day worked: the Sunday is 23 hours long.
+	all := newWorkClock(nil)
+	near(t, "Saturday noon → Monday noon across DST", all.between(sat, sat.AddDate(0, 0, 2)), 47.0/24, 1e-9)
+
+	// A day and a half of work from Friday 18:00 ends Tuesday 06:00:
+	// 3.5 calendar days.
+	d := c.calendar(FromSamples([]float64{1.5}), fri)
+	near(t, "calendar days", d.Quantile(0.5), 3.5, BinWidth)
+
+	m := New(Config{DaysOff: []time.Weekday{time.Saturday, time.Sunday}, MinCount: 1})
+	// Every supplier ships the next working day at the same hour: 1 working day.
+	for i := range 70 {
+		p := time.Date(2018, 1, 1, 10, 0, 0, 0, brt).AddDate(0, 0, i)
+		if p.Weekday() == time.Saturday || p.Weekday() == time.Sunday {
+			continue
+		}
+		s := p.AddDate(0, 0, 1)
+		for s.Weekday() == time.Saturday || s.Weekday() == time.Sunday {
+			s = s.AddDate(0, 0, 1)
+		}
+		if err := m.Add(Delivery{Supplier: "s", From: sp, To: rj, Purchased: p, Shipped: s, Delivered: s}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, _ := m.HandlingQuantile("s", sp, fri, 0.9)
+	near(t, "handling in working days", h, 1, BinWidth)
+	// A Friday order then takes three calendar days, a Tuesday order one.
+	total, _ := m.Total("s", sp, rj, time.Date(2018, 3, 2, 10, 0, 0, 0, brt))
+	near(t, "Friday order, calendar days", total.Quantile(0.5), 3, 2*BinWidth)
+	total, _ = m.Total("s", sp, rj, time.Date(2018, 3, 6, 10, 0, 0, 0, brt))
+	near(t, "Tuesday order, calendar days", total.Quantile(0.5), 1, 2*BinWidth)
+}
+
+func TestInFlightOrdersWidenTheEstimate(t *testing.T) {
+	m := New(Config{MinCount: 1, Prior: 10})
+	// 100 deliveries with 3 days of transit.
+	for i := range 100 {
+		p := t0.Add(time.Duration(i) * time.Hour)
+		_ = m.Add(Delivery{Supplier: "s", From: sp, To: rj, Purchased: p, Shipped: p, Delivered: p.Add(3 * day)})
+	}
+	now := t0.Add(40 * day)
+	before, _ := m.TransitQuantile(sp, rj, now, 0.8)
+	// Then 100 shipments handed over 10 days ago are still on their way.
+	var open []Delivery
+	for i := range 100 {
+		p := now.Add(-10*day - time.Duration(i)*time.Minute)
+		open = append(open, Delivery{Supplier: "s", From: sp, To: rj, Purchased: p, Shipped: p})
+	}
+	m.SetInFlight(now, open)
+	after, _ := m.TransitQuantile(sp, rj, now, 0.8)
+	if before > 3.5 || after < 10 {
+		t.Errorf("transit p80 %.2f before, %.2f with 100 shipments 10 days out: want ≈3 then ≥ 10", before, after)
+	}
+	// Once they are delivered (or no longer in flight) the stand-ins go.
+	m.SetInFlight(now, nil)
+	if again, _ := m.TransitQuantile(sp, rj, now, 0.8); again != before {
+		t.Errorf("transit p80 %.2f after clearing, want %.2f", again, before)
+	}
+}

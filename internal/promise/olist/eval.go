@@ -21,6 +21,11 @@ type Options struct {
 	From, To time.Time
 	// FallbackDays is promised while the model knows too few deliveries.
 	FallbackDays float64
+	// InFlight lets the model know, once a day of replay, which orders are
+	// still on their way (estimate.Model.SetInFlight): those purchased
+	// before the day and delivered after it, with their hand-over time if
+	// it has passed.
+	InFlight bool
 	// Model configures the estimator; Calibrator the rolling calibration
 	// (Target is set from Options.Target).
 	Model      estimate.Config
@@ -33,14 +38,15 @@ func DefaultOptions() Options {
 		Target:       0.95,
 		FallbackDays: 30,
 		Model: estimate.Config{
-			HalfLife:     90 * 24 * time.Hour,
+			HalfLife:     30 * 24 * time.Hour,
 			Prior:        10,
 			MinCount:     20,
 			PostalDigits: 1,
+			DaysOff:      []time.Weekday{time.Saturday, time.Sunday},
 		},
 		Calibrator: estimate.Calibrator{
-			Window:   120 * 24 * time.Hour,
-			HalfLife: 120 * 24 * time.Hour,
+			Window:   150 * 24 * time.Hour,
+			HalfLife: 150 * 24 * time.Hour,
 			Min:      30,
 			Default:  0.95,
 		},
@@ -146,6 +152,9 @@ func Evaluate(d *Data, opt Options) (*Result, error) {
 				lower = append(lower, estimate.Score{Purchased: p.purchased, U: p.dist.CDF(dayDays(now.Sub(p.purchased)))})
 			}
 			cal.Update(now, lower)
+			if opt.InFlight {
+				model.SetInFlight(now, inFlight(orders, now))
+			}
 		}
 		for len(events) > 0 && events[0].at.Before(now) {
 			cal.Outcome(heap.Pop(&events).(event).kept)
@@ -228,6 +237,30 @@ func (h *eventHeap) Pop() any {
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return x
+}
+
+// inFlight returns the orders purchased in the 60 days before now and not
+// delivered by then, as the model may know them at now.
+func inFlight(orders []*Order, now time.Time) []estimate.Delivery {
+	var out []estimate.Delivery
+	from := now.AddDate(0, 0, -60)
+	i, _ := slices.BinarySearchFunc(orders, from, func(o *Order, t time.Time) int { return o.Purchased.Compare(t) })
+	for ; i < len(orders) && orders[i].Purchased.Before(now); i++ {
+		o := orders[i]
+		if o.Delivered.Before(now) {
+			continue
+		}
+		to := estimate.Place{Country: "BR", Region: o.CustomerState, Postal: o.CustomerZip}
+		var shipped time.Time
+		if !o.Carrier.IsZero() && o.Carrier.Before(now) {
+			shipped = o.Carrier
+		}
+		for _, s := range o.Sellers {
+			out = append(out, estimate.Delivery{Supplier: s.ID, From: estimate.Place{Country: "BR", Region: s.State, Postal: s.Zip},
+				To: to, Purchased: o.Purchased, Shipped: shipped})
+		}
+	}
+	return out
 }
 
 func learn(m *estimate.Model, o *Order) error {
