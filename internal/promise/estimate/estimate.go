@@ -238,7 +238,9 @@ type hist struct {
 	total float64
 }
 
-func newPool(tau float64) pool { return pool{tau: tau, h: map[string]*hist{}, open: map[string]*hist{}} }
+func newPool(tau float64) pool {
+	return pool{tau: tau, h: map[string]*hist{}, open: map[string]*hist{}}
+}
 
 func (p *pool) weight(at time.Time) float64 {
 	if p.tau == 0 {
