@@ -259,7 +259,7 @@ func (e *Engine) Promise(req Request) (Promise, error) {
 		if best == nil {
 			var ae *apperr.Error
 			if errors.As(firstErr, &ae) {
-				return Promise{}, &apperr.Error{Code: ae.Code, Message: fmt.Sprintf("lines[%d] (%s): %s", i, l.SKU, ae.Message), Err: firstErr}
+				return Promise{}, &apperr.Error{Code: ae.Code, Message: fmt.Sprintf("lines[%d] (%s): %s", i, l.SKU, ae.Message), Err: ae.Err}
 			}
 			return Promise{}, fmt.Errorf("lines[%d] (%s): %w", i, l.SKU, firstErr)
 		}
@@ -468,7 +468,8 @@ func (e *Engine) shipment(c *SupplierCalendar, d dest) (Shipment, error) {
 	for i, cs := range carriers {
 		pickup, ok := nextDay(handed, func(day Date) bool { return cs.PickupDays.Has(day.Weekday()) && c.open(day) })
 		if !ok {
-			return Shipment{}, closedErr(c)
+			return Shipment{}, apperr.New(apperr.Unavailable, "supplier %d (%s) is never open on a pickup day of carrier service %q (%s) in the next %d days",
+				c.SupplierID, c.Name, cs.Name, cs.PickupDays, searchDays)
 		}
 		delivery := func(day Date) bool { return cs.DeliveryDays.Has(day.Weekday()) && !IsHoliday(d.country, day) }
 		var early, late Date

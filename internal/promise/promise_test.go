@@ -300,6 +300,8 @@ func TestPromiseErrors(t *testing.T) {
 	line := []promise.Line{{SKU: "A", Quantity: 1, Candidates: []*promise.SupplierCalendar{sup["br"]}}}
 	onlySedex := *sup["cn"]
 	onlySedex.CarrierIDs = []int64{sedex}
+	sundays := *sup["it"]
+	sundays.ProcessingDays = 1 << time.Sunday
 	tests := []struct {
 		name  string
 		req   promise.Request
@@ -318,6 +320,9 @@ func TestPromiseErrors(t *testing.T) {
 		{"no candidate supplier", promise.Request{Now: now, Country: "BR", PostalCode: "01310-100", Lines: []promise.Line{{SKU: "A", Quantity: 1}}}, apperr.Unavailable, "", "no supplier can ship A to BR"},
 		{"no carrier for the lane", promise.Request{Now: now, Country: "BR", PostalCode: "01310-100",
 			Lines: []promise.Line{{SKU: "A", Quantity: 1, Candidates: []*promise.SupplierCalendar{&onlySedex}}}}, apperr.Unavailable, "", "lines[0] (A): no carrier service of supplier 1 (Shenzhen Gadgets) delivers from zone CN to zone BR"},
+		{"open only when the carrier does not collect", promise.Request{Now: now, Country: "IT", PostalCode: "20121",
+			Lines: []promise.Line{{SKU: "A", Quantity: 1, Candidates: []*promise.SupplierCalendar{&sundays}}}}, apperr.Unavailable, "",
+			`supplier 3 (Ceramiche Toscane) is never open on a pickup day of carrier service "Poste Crono" (mon,tue,wed,thu,fri)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
