@@ -30,8 +30,15 @@ import (
 // Place is where a lane starts or ends.
 type Place struct {
 	Country string // ISO 3166-1 alpha-2
-	Region  string // state or zone; may be empty
+	Region  string // state or zone; when empty, the first two characters of Postal stand in
 	Postal  string // postal code or its prefix; may be empty
+}
+
+func (p Place) region() string {
+	if p.Region != "" || len(p.Postal) < 2 {
+		return p.Region
+	}
+	return p.Postal[:2]
 }
 
 // Delivery is a completed delivery.
@@ -206,16 +213,16 @@ func (m *Model) TransitQuantile(from, to Place, at time.Time, q float64) (float6
 
 // handlingKeys appends the handling keys of a supplier, most specific first.
 func (m *Model) handlingKeys(k []string, supplier string, from Place) []string {
-	return append(k, "s|"+supplier, "r|"+from.Country+"|"+from.Region, "c|"+from.Country, "*")
+	return append(k, "s|"+supplier, "r|"+from.Country+"|"+from.region(), "c|"+from.Country, "*")
 }
 
 // transitKeys appends the transit keys of a lane, most specific first.
 func (m *Model) transitKeys(k []string, from, to Place) []string {
-	o := from.Country + "|" + from.Region
+	o := from.Country + "|" + from.region()
 	if n := m.cfg.PostalDigits; n > 0 && len(to.Postal) >= n {
 		k = append(k, "p|"+o+">"+to.Country+"|"+to.Postal[:n])
 	}
-	return append(k, "l|"+o+">"+to.Country+"|"+to.Region, "d|"+to.Country+"|"+to.Region, "c|"+from.Country+">"+to.Country, "*")
+	return append(k, "l|"+o+">"+to.Country+"|"+to.region(), "d|"+to.Country+"|"+to.region(), "c|"+from.Country+">"+to.Country, "*")
 }
 
 func days(d time.Duration) float64 { return d.Hours() / 24 }
