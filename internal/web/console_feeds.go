@@ -27,6 +27,7 @@ func (s *Server) registerConsoleFeeds() {
 	s.page("GET /console/feeds/suppliers/{id}", auth.SuppliersRead, s.feedSupplierPage)
 	s.page("POST /console/feeds/suppliers/{id}/upload", auth.SuppliersWrite, s.feedUpload)
 	s.page("POST /console/feeds/suppliers/{id}/guards", auth.SuppliersWrite, s.feedSaveGuards)
+	s.page("POST /console/feeds/suppliers/{id}/pull", auth.SuppliersWrite, s.feedPullNow)
 	s.page("GET /console/feeds/suppliers/{id}/mapping", auth.SuppliersRead, s.feedMappingPage)
 	s.page("POST /console/feeds/suppliers/{id}/mapping", auth.SuppliersWrite, s.feedSaveMapping)
 	s.page("POST /console/feeds/suppliers/{id}/mapping/preview", auth.SuppliersWrite, s.feedPreviewMapping)
@@ -71,6 +72,7 @@ type feedRow struct {
 	MaxAge      string
 	Overdue     bool
 	Quarantined []feeds.Run
+	Pull        *feeds.PullSource // nil: the feed is not pulled from a URL
 }
 
 type feedsView struct {
@@ -123,9 +125,18 @@ func (s *Server) feedsPage(w http.ResponseWriter, r *http.Request) {
 		s.consoleError(w, r, err)
 		return
 	}
+	sources, err := s.cfg.Feeds.PullSources(ctx)
+	if err != nil {
+		s.consoleError(w, r, err)
+		return
+	}
+	pulls := map[int64]*feeds.PullSource{}
+	for i := range sources {
+		pulls[sources[i].SupplierID] = &sources[i]
+	}
 	now := s.now()
 	for _, sup := range list {
-		row := feedRow{Supplier: sup, Feed: states[sup.ID], Quarantined: byID[sup.ID]}
+		row := feedRow{Supplier: sup, Feed: states[sup.ID], Quarantined: byID[sup.ID], Pull: pulls[sup.ID]}
 		row.MaxAge, row.Overdue = inventory.FormatFeedAge(row.Feed.Staleness.MaxAge), row.Feed.Overdue(now)
 		if !row.Feed.LastFeedAt.IsZero() {
 			row.Age = humanAge(row.Feed.Age(now))
@@ -200,6 +211,10 @@ type feedSupplierView struct {
 	Next        string
 	MaxFile     string
 	Errors      map[string]string
+	// Pull is where the feed is pulled from, and how the last pull went
+	// (nil: no pull source; it is set over the API).
+	Pull      *feeds.PullSource
+	PullEvery string
 }
 
 // mappingLine is one line of the mapping summary.
@@ -280,6 +295,12 @@ func (s *Server) loadFeedSupplier(r *http.Request, after string) (*feedSupplierV
 	}
 	if v.Feed, err = s.loadFeed(ctx, id); err != nil {
 		return nil, err
+	}
+	if v.Pull, err = s.cfg.Feeds.PullSource(ctx, id); err != nil {
+		return nil, err
+	}
+	if v.Pull != nil && v.Pull.Every > 0 {
+		v.PullEvery = feeds.FormatDuration(v.Pull.Every)
 	}
 	f := feeds.RunFilter{SupplierID: id, Limit: consolePageSize}
 	if err := DecodeCursor(after, &f.BeforeID); err != nil {
@@ -373,6 +394,37 @@ func (s *Server) feedUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	seeOther(w, r, feedRunPath(run.ID), "feed-uploaded")
+}
+
+// feedPullNow fetches the supplier's feed from its URL now and applies it:
+// the run's page when a file came, else the feed page with the pull's
+// outcome (not modified, or why it failed).
+func (s *Server) feedPullNow(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.consoleError(w, r, err)
+		return
+	}
+	res, err := s.cfg.Feeds.Pull(r.Context(), id)
+	if err != nil {
+		if statusFor(err) >= 500 {
+			s.consoleError(w, r, err)
+			return
+		}
+		v, lerr := s.loadFeedSupplier(r, "")
+		if lerr != nil {
+			s.consoleError(w, r, lerr)
+			return
+		}
+		v.Errors["pull"] = errMessage(err)
+		s.renderFeedSupplier(w, r, statusFor(err), v)
+		return
+	}
+	if res.Run != nil {
+		seeOther(w, r, feedRunPath(res.Run.ID), "feed-pulled")
+		return
+	}
+	seeOther(w, r, supplierFeedPath(id)+"#pull", "pull-done")
 }
 
 // feedSaveGuards saves the guard thresholds and "missing as zero", keeping

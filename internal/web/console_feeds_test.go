@@ -3,18 +3,25 @@ package web
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/feeds"
+	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/store/storetest"
+	"github.com/orderly-oms/orderly/internal/suppliers"
 )
 
 // postForm posts a multipart form (with a file when filename is set) as a
@@ -248,5 +255,80 @@ func TestConsoleFeeds(t *testing.T) {
 		wantStatus(t, ops.get("/console/feeds/runs/999999"), http.StatusNotFound)
 		wantStatus(t, ops.get("/console/feeds/suppliers/999999"), http.StatusNotFound)
 		wantStatus(t, ops.get("/console/feeds/runs/999999/errors.csv"), http.StatusNotFound)
+	})
+}
+
+// TestConsoleFeedPull shows a supplier's pull source on its feed page and
+// pulls it now: a file becomes a run, the same file again is not modified.
+func TestConsoleFeedPull(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		file := "Code,Stock,Price\nLC-100-B,25,6.00\n"
+		var hits atomic.Int32
+		supplier := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			if r.Header.Get("If-None-Match") == `"v1"` {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+			w.Header().Set("ETag", `"v1"`)
+			w.Header().Set("Content-Type", "text/csv")
+			io.WriteString(w, file)
+		}))
+		t.Cleanup(supplier.Close)
+		inv := inventory.New(db, time.Now, inventory.Options{})
+		sup := suppliers.NewService(db, time.Now)
+		// The test's supplier server is on 127.0.0.1, which pulls refuse by default.
+		fs, err := feeds.New(db, inv, sup, nil, nil, time.Now, feeds.Options{PullAllowPrivate: true, PullAttempts: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(Config{DB: db, Logger: slog.New(slog.DiscardHandler), Inventory: inv, Suppliers: sup, Feeds: fs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(s.Handler())
+		t.Cleanup(ts.Close)
+		seed := seedConsole(t, s)
+		ctx := context.Background()
+		if _, err := fs.SaveSettings(ctx, seed.lisbon.ID, feeds.Settings{Mapping: feeds.Mapping{SKU: "Code", Quantity: "Stock", Cost: "Price",
+			DefaultCurrency: "EUR"}, Guards: feeds.DefaultGuards}); err != nil {
+			t.Fatal(err)
+		}
+		lisbon := supplierFeedPath(seed.lisbon.ID)
+		email, password := consoleUser(t, s, auth.Operations, "ops@example.com")
+		ops := newConsoleClient(t, ts.URL)
+		ops.login(email, password)
+		remail, rpassword := consoleUser(t, s, auth.Support, "support@example.com")
+		sp := newConsoleClient(t, ts.URL)
+		sp.login(remail, rpassword)
+
+		wantBody(t, ops.get(lisbon), `id="no-pull"`)
+		wantNotBody(t, ops.get(lisbon), `id="pull-now"`)
+		if _, err := fs.SetPullSource(ctx, seed.lisbon.ID, feeds.PullInput{URL: supplier.URL + "/stock.csv", Every: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		r := ops.get(lisbon)
+		wantBody(t, r, supplier.URL+"/stock.csv", "every 1h", `id="pull-now"`, "<dt>Last pull</dt><dd>never")
+		wantBody(t, ops.get("/console/feeds"), "pulled from a URL")
+		r = sp.get(lisbon)
+		wantStatus(t, r, http.StatusOK)
+		wantBody(t, r, supplier.URL+"/stock.csv")
+		wantNotBody(t, r, `id="pull-now"`)
+		wantStatus(t, sp.post(lisbon+"/pull", url.Values{}), http.StatusForbidden)
+		if hits.Load() != 0 {
+			t.Fatalf("the supplier's server was called %d times before anyone pulled", hits.Load())
+		}
+
+		runPath := redirected(t, ops.post(lisbon+"/pull", url.Values{}), "/console/feeds/runs/", "feed-pulled")
+		r = ops.get(runPath + "?done=feed-pulled")
+		wantBody(t, r, "File pulled", `data-status="applied"`, "<dd>url, by", `<dd data-count="changed">1</dd>`)
+		wantBody(t, ops.get(lisbon), `id="pull-status">fetched</span> (HTTP 200)`, `<a href="`+runPath+`">run`)
+
+		redirected(t, ops.post(lisbon+"/pull", url.Values{}), lisbon, "pull-done")
+		wantBody(t, ops.get(lisbon), `id="pull-status">not_modified</span> (HTTP 304)`)
+		if hits.Load() != 2 {
+			t.Errorf("the supplier's server was called %d times, want 2", hits.Load())
+		}
 	})
 }

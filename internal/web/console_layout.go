@@ -112,6 +112,8 @@ var flashes = map[string]string{
 	"run-rejected":     "Run rejected; nothing of it was written.",
 	"sku-linked":       "Supplier SKU linked: its offer is made and the feed's last quantity counts.",
 	"sku-ignored":      "Supplier SKU ignored.",
+	"feed-pulled":      "File pulled from the supplier's URL; what became of it is below.",
+	"pull-done":        "Pull done: no new file (see the pull's status).",
 }
 
 // assetVersions maps each static file to a short hash of its content, so
