@@ -67,7 +67,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	to := fs.String("to", "", "judge only orders purchased before this date (YYYY-MM-DD)")
 	inFlight := fs.Bool("in-flight", false, "also let the model know, daily, the orders still on their way (a stand-in beyond the time elapsed); off, it learns from completed deliveries only")
 	var levels quantiles
-	fs.Var(&levels, "quantile", "also report the model at this fixed quantile level, uncalibrated (repeatable, or comma-separated)")
+	fs.Var(&levels, "quantile", "also report the model at this fixed quantile level, uncalibrated, and the per-lane baseline at it (repeatable, or comma-separated)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -125,13 +125,14 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 			Model            olist.Metrics   `json:"model"`
 			Olist            olist.Metrics   `json:"olist"`
 			Fixed            []olist.Metrics `json:"fixed,omitempty"`
+			Naive            []olist.Metrics `json:"naive,omitempty"`
 			LoadSeconds      float64         `json:"load_seconds"`
 			Seconds          float64         `json:"seconds"`
 		}{
 			Orders: res.Orders, OnTime: res.Model.OnTime, MedianSlack: res.Model.MedianSlack, P90Slack: res.Model.P90Slack,
 			LateMean: res.Model.LateMeanDays, OlistOnTime: res.Olist.OnTime, OlistMedianSlack: res.Olist.MedianSlack,
 			OlistP90Slack: res.Olist.P90Slack, OlistLateMean: res.Olist.LateMeanDays, ColdStart: res.ColdStart,
-			MeanLevel: res.MeanLevel, Target: opt.Target, Model: res.Model, Olist: res.Olist, Fixed: res.Fixed,
+			MeanLevel: res.MeanLevel, Target: opt.Target, Model: res.Model, Olist: res.Olist, Fixed: res.Fixed, Naive: res.Naive,
 			LoadSeconds: loaded.Seconds(), Seconds: elapsed.Seconds(),
 		}
 		enc := json.NewEncoder(stdout)
@@ -143,6 +144,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "promise\ton time\tmedian slack\tp10 slack\tp90 slack\tlate\tlate by (mean)\tlate by (median)\t")
 	rows := append([]olist.Metrics{res.Model, res.Olist}, res.Fixed...)
+	rows = append(rows, res.Naive...)
 	for _, m := range rows {
 		fmt.Fprintf(tw, "%s\t%.1f%%\t%.1f d\t%.1f d\t%.1f d\t%d\t%.1f d\t%.0f d\t\n", m.Name, m.OnTime*100,
 			m.MedianSlack, m.P10Slack, m.P90Slack, m.Late, m.LateMeanDays, m.LateMedianDays)

@@ -77,6 +77,7 @@ type Result struct {
 	Model     Metrics   `json:"model"`      // the calibrated promise
 	Olist     Metrics   `json:"olist"`      // Olist's own estimated dates
 	Fixed     []Metrics `json:"fixed"`      // the model at fixed levels, uncalibrated
+	Naive     []Metrics `json:"naive"`      // the lane baseline at fixed levels
 	MeanLevel float64   `json:"mean_level"` // mean calibrated quantile level
 }
 
@@ -119,6 +120,11 @@ func Evaluate(d *Data, opt Options) (*Result, error) {
 	slices.SortStableFunc(byDelivery, func(a, b *Order) int { return a.Delivered.Compare(b.Delivered) })
 
 	model := estimate.New(opt.Model)
+	// The baseline of issue 6: per lane (seller state → customer state),
+	// the quantile of past purchase-to-delivery times, all deliveries
+	// alike, no supplier, no shrinkage (the lane alone once it has a
+	// delivery; the destination state or the country before).
+	naive := estimate.New(estimate.Config{Prior: 1e-9, MinCount: opt.Model.MinCount})
 	cal := opt.Calibrator
 	cal.Target = opt.Target
 	inflight := map[*Order]pending{}
@@ -126,6 +132,7 @@ func Evaluate(d *Data, opt Options) (*Result, error) {
 	var res Result
 	var mine, theirs []outcome
 	fixed := make([][]outcome, len(opt.Levels))
+	naiveOut := make([][]outcome, len(opt.Levels))
 	levelSum := 0.0
 	next := 0 // next delivery to learn
 	var levelDay time.Time
@@ -138,6 +145,7 @@ func Evaluate(d *Data, opt Options) (*Result, error) {
 			if err := learn(model, done); err != nil {
 				continue // an order without a hand-over time teaches nothing
 			}
+			learnNaive(naive, done)
 			if p, ok := inflight[done]; ok {
 				cal.Add(estimate.Score{Purchased: p.purchased, U: p.dist.CDF(dayDays(p.dayStart.Sub(p.purchased)))})
 				delete(inflight, done)
@@ -204,8 +212,20 @@ func Evaluate(d *Data, opt Options) (*Result, error) {
 		e := o.Estimated.In(Brasilia)
 		olistDay := time.Date(e.Year(), e.Month(), e.Day(), 0, 0, 0, 0, zone)
 		theirs = append(theirs, judge(olistDay, o.Delivered, deliveredDay))
+		var nd estimate.Dist
+		nok := true
+		for _, s := range o.Sellers {
+			d, ok := naive.Transit(estimate.Place{Country: "BR", Region: s.State}, estimate.Place{Country: "BR", Region: o.CustomerState}, now)
+			nok = nok && ok
+			nd = estimate.Max(nd, d)
+		}
 		for i, q := range opt.Levels {
 			fixed[i] = append(fixed[i], judge(promise(q), o.Delivered, deliveredDay))
+			days := opt.FallbackDays
+			if nok {
+				days = nd.Quantile(q)
+			}
+			naiveOut[i] = append(naiveOut[i], judge(startOfDay(now.Add(time.Duration(days*24*float64(time.Hour))), zone), o.Delivered, deliveredDay))
 		}
 	}
 	if res.Orders == 0 {
@@ -217,6 +237,7 @@ func Evaluate(d *Data, opt Options) (*Result, error) {
 	res.Olist = summarize("Olist estimate", theirs)
 	for i, q := range opt.Levels {
 		res.Fixed = append(res.Fixed, summarize(fmt.Sprintf("model at q=%g", q), fixed[i]))
+		res.Naive = append(res.Naive, summarize(fmt.Sprintf("lane quantile q=%g", q), naiveOut[i]))
 	}
 	return &res, nil
 }
@@ -275,6 +296,17 @@ func learn(m *estimate.Model, o *Order) error {
 		}
 	}
 	return nil
+}
+
+// learnNaive teaches the baseline the whole purchase-to-delivery time as
+// the transit of the seller-state → customer-state lane.
+func learnNaive(m *estimate.Model, o *Order) {
+	for _, s := range o.Sellers {
+		_ = m.Add(estimate.Delivery{
+			Supplier: s.ID, From: estimate.Place{Country: "BR", Region: s.State}, To: estimate.Place{Country: "BR", Region: o.CustomerState},
+			Purchased: o.Purchased, Shipped: o.Purchased, Delivered: o.Delivered,
+		})
+	}
 }
 
 func judge(promised, delivered, deliveredDay time.Time) outcome {
