@@ -114,13 +114,16 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	river.AddWorker(workers, &storefront.DrainWorker{Sender: storefront.NewSender(db, storefront.Options{Now: a.now, Logger: log})})
 	// Supplier feeds pulled from a URL: due sources are looked for every minute.
 	pullWorkers := feeds.AddPullWorkers(workers)
+	// Old feed runs and their row errors are pruned daily.
+	pruneFeeds := &feeds.PruneWorker{Logger: log}
+	river.AddWorker(workers, pruneFeeds)
 	syncEvery := s.StorefrontSyncEvery
 	if syncEvery <= 0 {
 		syncEvery = defaultStorefrontSync
 	}
 	a.jobs, err = jobs.New(db, jobs.Config{Logger: log, Now: a.now, MaxWorkers: s.JobWorkers, PruneEvery: s.PruneEvery,
 		Workers: workers, PeriodicJobs: []*river.PeriodicJob{orders.PreorderReleaseJob(time.Minute), storefront.DispatchJob(syncEvery),
-			inventory.StalenessJob(time.Minute), feeds.PullDispatchJob(time.Minute)}})
+			inventory.StalenessJob(time.Minute), feeds.PullDispatchJob(time.Minute), feeds.PruneJob(24 * time.Hour)}})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -151,6 +154,7 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 		return nil, err
 	}
 	pullWorkers.Bind(a.feeds)
+	pruneFeeds.Feeds = a.feeds
 	return a, nil
 }
 
