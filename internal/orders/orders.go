@@ -142,6 +142,7 @@ type Order struct {
 	Note            string            `json:"note,omitempty"`
 	Lines           []Line            `json:"lines"`
 	Holds           []Hold            `json:"holds"`
+	AtRisk          []Risk            `json:"at_risk" doc:"Open at-risk flags: the order may miss its promised window"`
 	PlacedAt        time.Time         `json:"placed_at"`
 	CreatedAt       time.Time         `json:"created_at"`
 	UpdatedAt       time.Time         `json:"updated_at"`

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,7 +39,17 @@ func scanOrder(row interface{ Scan(...any) error }) (*Order, error) {
 
 // Get returns an order with its lines and holds.
 func (s *Service) Get(ctx context.Context, number int64) (*Order, error) {
-	return s.load(ctx, s.db.R, number, "")
+	o, err := s.load(ctx, s.db.R, number, "")
+	if err != nil {
+		return nil, err
+	}
+	// The open at-risk flags (nil if none, as Place returns them).
+	risks, err := s.openRisks(ctx, s.db.R, []int64{number})
+	if err != nil {
+		return nil, err
+	}
+	o.AtRisk = risks[number]
+	return o, nil
 }
 
 // load reads an order, its lines and its holds with q; lock is appended to
@@ -164,6 +175,7 @@ type Summary struct {
 	Lines      int          `json:"lines"`
 	Units      int          `json:"units"`
 	Holds      []HoldReason `json:"holds"`
+	AtRisk     []Risk       `json:"at_risk" doc:"Open at-risk flags: the order may miss its promised window"`
 	PlacedAt   time.Time    `json:"placed_at"`
 }
 
@@ -173,9 +185,12 @@ type ListFilter struct {
 	HoldReason  HoldReason
 	Backordered bool // some line has units waiting for a restock
 	Preordered  bool // some line has pre-ordered units
-	Channel     string
-	CustomerID  int64
-	From, To    time.Time // placed at or after From, before To
+	AtRisk      bool // an open at-risk flag (any reason, or AtRiskReason)
+	// AtRiskReason keeps orders with an open at-risk flag of this reason.
+	AtRiskReason RiskReason
+	Channel      string
+	CustomerID   int64
+	From, To     time.Time // placed at or after From, before To
 	// Q searches by order number, external id, email (prefix) or SKU.
 	Q string
 	// Before is the keyset cursor: list orders numbered below it.
@@ -193,6 +208,9 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]Summary, bool, erro
 	case "", HoldAddress, HoldPayment, HoldStock, HoldManual:
 	default:
 		fe.Add("hold", "unknown hold reason %q: want address, payment, stock or manual", f.HoldReason)
+	}
+	if f.AtRiskReason != "" && !slices.Contains(RiskReasons(), f.AtRiskReason) {
+		fe.Add("at_risk_reason", "unknown at-risk reason %q: want not_sent, not_shipped, restock_late or late", f.AtRiskReason)
 	}
 	if f.Limit < 0 || f.Limit > 200 {
 		fe.Add("limit", "must be between 1 and 200, got %d", f.Limit)
@@ -220,6 +238,13 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]Summary, bool, erro
 	}
 	if f.Preordered {
 		where = append(where, "o.id IN (SELECT l.order_id FROM order_lines l WHERE l.qty_preordered > 0)")
+	}
+	if f.AtRisk || f.AtRiskReason != "" {
+		q := "o.id IN (SELECT r.order_id FROM order_risks r WHERE r.cleared_at IS NULL"
+		if f.AtRiskReason != "" {
+			q += " AND r.reason = " + arg(f.AtRiskReason)
+		}
+		where = append(where, q+")")
 	}
 	if f.Channel != "" {
 		where = append(where, "o.channel = "+arg(f.Channel))
@@ -276,6 +301,7 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]Summary, bool, erro
 		}
 		m.PlacedAt = m.PlacedAt.UTC()
 		m.Holds = []HoldReason{}
+		m.AtRisk = []Risk{}
 		out = append(out, m)
 	}
 	rows.Close()
@@ -311,6 +337,19 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]Summary, bool, erro
 		out[idx[id]].Lines, out[idx[id]].Units = n, u
 	}
 	rows.Close()
+	risks, err := s.openRisks(ctx, s.db.R, sortedIDs(func() []int64 {
+		ns := make([]int64, len(out))
+		for i, m := range out {
+			ns[i] = m.Number
+		}
+		return ns
+	}()))
+	if err != nil {
+		return nil, false, fmt.Errorf("list orders: %w", err)
+	}
+	for id, rs := range risks {
+		out[idx[id]].AtRisk = rs
+	}
 	rows, err = s.db.R.QueryContext(ctx, `SELECT order_id, reason FROM order_holds WHERE released_at IS NULL AND order_id IN (`+in+`) ORDER BY id`, ids...)
 	if err != nil {
 		return nil, false, fmt.Errorf("list orders: %w", err)

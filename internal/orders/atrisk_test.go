@@ -1,0 +1,339 @@
+package orders_test
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orderly-oms/orderly/internal/inventory"
+	"github.com/orderly-oms/orderly/internal/orders"
+	"github.com/orderly-oms/orderly/internal/orders/orderstest"
+	"github.com/orderly-oms/orderly/internal/store"
+	"github.com/orderly-oms/orderly/internal/store/storetest"
+)
+
+// promise stores a promise on an order as intake does (ship-by, earliest, latest).
+func promise(t *testing.T, db *store.DB, number int64, shipBy, earliest, latest string) {
+	t.Helper()
+	if _, err := db.W.ExecContext(ctx, `UPDATE orders SET promised_ship_by = $1, promised_earliest = $2, promised_latest = $3,
+		promise_confidence_bp = 9000, promised_at = $4 WHERE id = $5`, shipBy, earliest, latest, orderstest.T0, number); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkAtRisk runs the job at the given instant and returns what it changed.
+func checkAtRisk(t *testing.T, f *orderstest.Fixture, at time.Time) orders.AtRiskResult {
+	t.Helper()
+	f.Clock.Set(at)
+	res, err := f.Orders.CheckAtRisk(ctx, orders.AtRiskOptions{})
+	if err != nil {
+		t.Fatalf("CheckAtRisk at %s: %v", at, err)
+	}
+	return res
+}
+
+// flags returns the open flags of an order as reason → detail.
+func flags(t *testing.T, f *orderstest.Fixture, number int64) map[orders.RiskReason]string {
+	t.Helper()
+	rs, err := f.Orders.Risks(ctx, number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[orders.RiskReason]string{}
+	for _, r := range rs {
+		out[r.Reason] = r.Detail
+	}
+	return out
+}
+
+func reasons(m map[orders.RiskReason]string) []orders.RiskReason {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// riskEntries returns the at-risk timeline entries of an order as "event reason".
+func riskEntries(t *testing.T, f *orderstest.Fixture, number int64) []string {
+	t.Helper()
+	es, err := f.Orders.Timeline(ctx, number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		if strings.HasPrefix(e.Event, "at_risk") {
+			if e.Actor != "system:at_risk" {
+				t.Errorf("entry %s actor %q, want system:at_risk", e.Event, e.Actor)
+			}
+			out = append(out, e.Event+" "+e.Reason)
+		}
+	}
+	return out
+}
+
+func countEvents(es []orders.Event, e orders.Event) int {
+	n := 0
+	for _, x := range es {
+		if x == e {
+			n++
+		}
+	}
+	return n
+}
+
+func TestAtRiskNotSentAndNotShippedInSupplierTimeZone(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := orderstest.New(t, db, orders.Options{})
+		// São Paulo is UTC−3 all year: the ship-by day 2026-03-04 ends at 2026-03-05 03:00 UTC.
+		if _, err := db.W.ExecContext(ctx, `UPDATE suppliers SET timezone = 'America/Sao_Paulo' WHERE id = $1`, f.Supplier); err != nil {
+			t.Fatal(err)
+		}
+		f.AddSKU("MUG-1", 10)
+		o := place(t, f, orderstest.Input("ana@example.com", "MUG-1", 1))
+		promise(t, db, o.Number, "2026-03-04", "2026-03-06", "2026-03-09")
+		shipByEnd := time.Date(2026, 3, 5, 3, 0, 0, 0, time.UTC)
+
+		if res := checkAtRisk(t, f, shipByEnd.Add(-24*time.Hour-time.Minute)); res.Flagged != 0 || len(flags(t, f, o.Number)) != 0 {
+			t.Fatalf("a minute before the not-sent window: %+v, flags %v", res, flags(t, f, o.Number))
+		}
+		res := checkAtRisk(t, f, shipByEnd.Add(-24*time.Hour))
+		got := flags(t, f, o.Number)
+		if res.Flagged != 1 || !slices.Equal(reasons(got), []orders.RiskReason{orders.RiskNotSent}) {
+			t.Fatalf("24 h before the end of the ship-by day: %+v, flags %v, want not_sent", res, got)
+		}
+		if want := "1 line not sent to a supplier; promised to ship by 2026-03-04"; got[orders.RiskNotSent] != want {
+			t.Errorf("detail %q, want %q", got[orders.RiskNotSent], want)
+		}
+		// Re-running (later, same facts) changes nothing.
+		if res := checkAtRisk(t, f, shipByEnd.Add(-time.Hour)); res.Flagged != 0 || res.Cleared != 0 {
+			t.Errorf("re-run: %+v, want no change", res)
+		}
+		if n := countEvents(events(t, db, o.Number), orders.EventAtRisk); n != 1 {
+			t.Errorf("%d order.at_risk events, want 1", n)
+		}
+
+		// Sent: not_sent clears; not shipped by the end of the ship-by day (São Paulo) raises not_shipped.
+		if _, err := f.Orders.SendToSupplier(ctx, o.Number, nil, ""); err != nil {
+			t.Fatal(err)
+		}
+		if res := checkAtRisk(t, f, shipByEnd.Add(-time.Second)); res.Cleared != 1 || len(flags(t, f, o.Number)) != 0 {
+			t.Fatalf("after sending: %+v, flags %v, want not_sent cleared", res, flags(t, f, o.Number))
+		}
+		res = checkAtRisk(t, f, shipByEnd)
+		if got := flags(t, f, o.Number); res.Flagged != 1 || !slices.Equal(reasons(got), []orders.RiskReason{orders.RiskNotShipped}) {
+			t.Fatalf("at the end of the ship-by day: %+v, flags %v, want not_shipped", res, got)
+		}
+		// The order page and the list carry it.
+		g, err := f.Orders.Get(ctx, o.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(g.AtRisk) != 1 || g.AtRisk[0].Reason != orders.RiskNotShipped || !g.AtRisk[0].Since.Equal(shipByEnd) {
+			t.Errorf("Get at_risk %+v, want not_shipped since %s", g.AtRisk, shipByEnd)
+		}
+
+		if _, err := f.Orders.Ship(ctx, o.Number, nil, ""); err != nil {
+			t.Fatal(err)
+		}
+		// Shipped in full: cleared, and past the window it is not "late" (tracking comes with routing).
+		if res := checkAtRisk(t, f, time.Date(2026, 3, 12, 0, 0, 0, 0, time.UTC)); res.Cleared != 1 || res.Flagged != 0 {
+			t.Errorf("after shipping: %+v, want not_shipped cleared and nothing raised", res)
+		}
+		want := []string{
+			"at_risk 1 line not sent to a supplier; promised to ship by 2026-03-04",
+			"at_risk_cleared no longer at risk (not_sent)",
+			"at_risk 1 line not shipped by the promised ship-by day 2026-03-04",
+			"at_risk_cleared no longer at risk (not_shipped)",
+		}
+		if got := riskEntries(t, f, o.Number); !slices.Equal(got, want) {
+			t.Errorf("timeline:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		es := events(t, db, o.Number)
+		if countEvents(es, orders.EventAtRisk) != 2 || countEvents(es, orders.EventAtRiskCleared) != 2 {
+			t.Errorf("events %v, want 2 order.at_risk and 2 order.at_risk_cleared", es)
+		}
+	})
+}
+
+func TestAtRiskLateAndCancelled(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := orderstest.New(t, db, orders.Options{})
+		f.AddSKU("MUG-1", 10)
+		o := place(t, f, orderstest.Input("ana@example.com", "MUG-1", 1))
+		promise(t, db, o.Number, "2026-03-04", "2026-03-06", "2026-03-09")
+		// The latest day ends at midnight in the store's time zone (UTC by default).
+		latestEnd := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+		checkAtRisk(t, f, latestEnd.Add(-time.Second))
+		if got := reasons(flags(t, f, o.Number)); !slices.Equal(got, []orders.RiskReason{orders.RiskNotSent, orders.RiskNotShipped}) {
+			t.Fatalf("a second before the window ends: %v, want not_sent and not_shipped", got)
+		}
+		res := checkAtRisk(t, f, latestEnd)
+		got := flags(t, f, o.Number)
+		if res.Flagged != 1 || !slices.Equal(reasons(got), []orders.RiskReason{orders.RiskLate, orders.RiskNotSent, orders.RiskNotShipped}) {
+			t.Fatalf("when the window ends: %+v, %v, want late too", res, reasons(got))
+		}
+		if want := "not delivered by the end of the promised window (2026-03-06 to 2026-03-09)"; got[orders.RiskLate] != want {
+			t.Errorf("detail %q, want %q", got[orders.RiskLate], want)
+		}
+		// Another store time zone moves the end of the day: Rome is UTC+1 in March.
+		rome, err := time.LoadLocation("Europe/Rome")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Clock.Set(time.Date(2026, 3, 9, 23, 30, 0, 0, time.UTC))
+		if _, err := f.Orders.CheckAtRisk(ctx, orders.AtRiskOptions{Location: rome}); err != nil {
+			t.Fatal(err)
+		}
+		if _, late := flags(t, f, o.Number)[orders.RiskLate]; !late {
+			t.Errorf("23:30 UTC is past midnight in Rome: want late")
+		}
+		if _, err := f.Orders.Cancel(ctx, o.Number, orders.CancelInput{Reason: "customer asked"}); err != nil {
+			t.Fatal(err)
+		}
+		if res := checkAtRisk(t, f, latestEnd.Add(time.Hour)); res.Cleared != 3 || len(flags(t, f, o.Number)) != 0 {
+			t.Errorf("after cancelling: %+v, flags %v, want all three cleared", res, flags(t, f, o.Number))
+		}
+		if res := checkAtRisk(t, f, latestEnd.Add(2*time.Hour)); res.Orders != 0 {
+			t.Errorf("a cancelled order without flags was looked at again: %+v", res)
+		}
+	})
+}
+
+func TestAtRiskRestockLate(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := orderstest.New(t, db, orders.Options{})
+		s := f.AddSKU("TEE-1", 0)
+		restock := time.Date(2026, 3, 6, 12, 0, 0, 0, time.UTC)
+		f.Policy(s, inventory.PolicyInput{BackorderLimit: 10, RestockExpectedAt: &restock})
+		o := place(t, f, orderstest.Input("ana@example.com", "TEE-1", 2))
+		if o.Lines[0].State != orders.LineBackordered {
+			t.Fatalf("line %s, want backordered", o.Lines[0].State)
+		}
+		// Ship by the 5th, 3 days of transit to the 8th. Restock on the 6th + 2
+		// days to ship + 3 in transit = the 11th, after the 8th.
+		promise(t, db, o.Number, "2026-03-05", "2026-03-07", "2026-03-08")
+		checkAtRisk(t, f, orderstest.T0)
+		got := flags(t, f, o.Number)
+		if !slices.Equal(reasons(got), []orders.RiskReason{orders.RiskRestockLate}) {
+			t.Fatalf("flags %v, want restock_late only (the ship-by day is days away)", reasons(got))
+		}
+		want := "line 1 (TEE-1) expects stock on 2026-03-06: with 2 days to ship and 3 in transit it arrives about 2026-03-11, after the promised 2026-03-08"
+		if got[orders.RiskRestockLate] != want {
+			t.Errorf("detail %q\nwant %q", got[orders.RiskRestockLate], want)
+		}
+		// An earlier restock date that still lands late updates the text, no new entry or event.
+		if _, err := db.W.ExecContext(ctx, `UPDATE order_lines SET backorder_expected_at = $1 WHERE order_id = $2`,
+			time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC), o.Number); err != nil {
+			t.Fatal(err)
+		}
+		if res := checkAtRisk(t, f, orderstest.T0.Add(time.Hour)); res.Flagged != 0 || res.Cleared != 0 {
+			t.Errorf("new restock date: %+v, want the flag updated in place", res)
+		}
+		if d := flags(t, f, o.Number)[orders.RiskRestockLate]; !strings.Contains(d, "2026-03-04") || !strings.Contains(d, "2026-03-09") {
+			t.Errorf("detail %q, want the new restock day and estimate", d)
+		}
+		if n := countEvents(events(t, db, o.Number), orders.EventAtRisk); n != 1 {
+			t.Errorf("%d order.at_risk events, want 1", n)
+		}
+		// Restock on the 3rd: 3 + 2 + 3 = the 8th, in time: not at risk before it arrives.
+		if _, err := db.W.ExecContext(ctx, `UPDATE order_lines SET backorder_expected_at = $1 WHERE order_id = $2`,
+			time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC), o.Number); err != nil {
+			t.Fatal(err)
+		}
+		if res := checkAtRisk(t, f, orderstest.T0.Add(2*time.Hour)); res.Cleared != 1 || len(flags(t, f, o.Number)) != 0 {
+			t.Errorf("restock in time: %+v, flags %v, want cleared", res, flags(t, f, o.Number))
+		}
+		// Late again, then the stock comes in: the line is allocated and the flag clears.
+		if _, err := db.W.ExecContext(ctx, `UPDATE order_lines SET backorder_expected_at = $1 WHERE order_id = $2`,
+			restock, o.Number); err != nil {
+			t.Fatal(err)
+		}
+		if res := checkAtRisk(t, f, orderstest.T0.Add(3*time.Hour)); res.Flagged != 1 {
+			t.Fatalf("late again: %+v, want raised again", res)
+		}
+		f.Report(s, 5)
+		if res := checkAtRisk(t, f, orderstest.T0.Add(4*time.Hour)); res.Cleared != 1 || len(flags(t, f, o.Number)) != 0 {
+			t.Errorf("after the restock: %+v, flags %v, want cleared", res, flags(t, f, o.Number))
+		}
+		if n := countEvents(events(t, db, o.Number), orders.EventAtRisk); n != 2 {
+			t.Errorf("%d order.at_risk events, want 2 (raised, cleared, raised again)", n)
+		}
+	})
+}
+
+func TestAtRiskListFilter(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := orderstest.New(t, db, orders.Options{})
+		f.AddSKU("MUG-1", 10)
+		late := place(t, f, orderstest.Input("a@example.com", "MUG-1", 1))
+		soon := place(t, f, orderstest.Input("b@example.com", "MUG-1", 1))
+		fine := place(t, f, orderstest.Input("c@example.com", "MUG-1", 1))
+		place(t, f, orderstest.Input("d@example.com", "MUG-1", 1)) // no promise: never at risk
+		promise(t, db, late.Number, "2026-03-01", "2026-03-01", "2026-03-01")
+		promise(t, db, soon.Number, "2026-03-02", "2026-03-04", "2026-03-06")
+		promise(t, db, fine.Number, "2026-03-20", "2026-03-22", "2026-03-25")
+		res := checkAtRisk(t, f, orderstest.T0)
+		if res.Flagged != 4 {
+			t.Errorf("%+v, want 4 flags (late: not_sent, not_shipped, late; soon: not_sent)", res)
+		}
+		list := func(lf orders.ListFilter) []int64 {
+			t.Helper()
+			items, _, err := f.Orders.List(ctx, lf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []int64
+			for _, m := range items {
+				out = append(out, m.Number)
+				if lf.AtRisk && len(m.AtRisk) == 0 {
+					t.Errorf("order %d listed at risk without flags", m.Number)
+				}
+			}
+			return out
+		}
+		if got, want := list(orders.ListFilter{AtRisk: true}), []int64{soon.Number, late.Number}; !slices.Equal(got, want) {
+			t.Errorf("at risk: %v, want %v", got, want)
+		}
+		if got, want := list(orders.ListFilter{AtRiskReason: orders.RiskLate}), []int64{late.Number}; !slices.Equal(got, want) {
+			t.Errorf("late: %v, want %v", got, want)
+		}
+		items, _, err := f.Orders.List(ctx, orders.ListFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range items {
+			flagged := m.Number == late.Number || m.Number == soon.Number
+			if m.AtRisk == nil || flagged != (len(m.AtRisk) > 0) {
+				t.Errorf("order %d at_risk %v, flagged %v", m.Number, m.AtRisk, flagged)
+			}
+		}
+		if _, _, err := f.Orders.List(ctx, orders.ListFilter{AtRiskReason: "slow"}); err == nil || !strings.Contains(err.Error(), "unknown at-risk reason") {
+			t.Errorf("unknown reason: %v", err)
+		}
+	})
+}
+
+func TestAssessIsPure(t *testing.T) {
+	shipBy := time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)
+	o := &orders.RiskOrder{Number: 1, State: orders.ReadyToRoute, ShipBy: shipBy, Earliest: shipBy.AddDate(0, 0, 2), Latest: shipBy.AddDate(0, 0, 5),
+		ShipByEnd: shipBy.AddDate(0, 0, 1), LatestEnd: shipBy.AddDate(0, 0, 6), Lines: []orders.Line{{Position: 1, SKU: "A", State: orders.LineAllocated}}}
+	// A 6-hour setting: not at risk 7 h before the end of the ship-by day, at risk 6 h before.
+	opts := orders.AtRiskOptions{NotSentWithin: 6 * time.Hour}
+	if got := orders.Assess(o, o.ShipByEnd.Add(-7*time.Hour), opts); len(got) != 0 {
+		t.Errorf("7 h before: %v", got)
+	}
+	if got := orders.Assess(o, o.ShipByEnd.Add(-6*time.Hour), opts); len(got) != 1 || got[orders.RiskNotSent] == "" {
+		t.Errorf("6 h before: %v, want not_sent", got)
+	}
+	// An extra check (issue 7's extension point) adds its reason.
+	opts.Checks = []orders.RiskCheck{func(o *orders.RiskOrder, now time.Time, _ orders.AtRiskOptions) (orders.RiskReason, string, bool) {
+		return "not_acknowledged", "the supplier did not acknowledge", true
+	}}
+	if got := orders.Assess(o, shipBy, opts); got["not_acknowledged"] == "" || len(got) != 1 {
+		t.Errorf("extra check: %v", got)
+	}
+	o.State = orders.Shipped
+	if got := orders.Assess(o, o.LatestEnd.AddDate(0, 0, 3), opts); len(got) != 0 {
+		t.Errorf("a shipped order: %v, want no flag", got)
+	}
+}
