@@ -13,6 +13,7 @@ import (
 
 const tokenUsage = `usage:
   orderly token create --role ROLE --name NAME [--expires DURATION]   print a new API token
+  orderly token create --supplier ID --name NAME                     print a supplier token (supplier endpoints only)
   orderly token list                                                 list tokens
   orderly token revoke ID                                            revoke a token
 
@@ -34,20 +35,21 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch args[0] {
 	case "create":
 		role := fs.String("role", "", "role of the token: owner, admin, operations, support, finance, read_only")
+		supplier := fs.Int64("supplier", 0, "make a supplier token for this supplier id: it works on the supplier endpoints only (the feed push)")
 		name := fs.String("name", "", "what the token is for")
 		expires := fs.Duration("expires", 0, "lifetime, e.g. 720h; 0 for no expiry")
 		if err := parseFlags(fs, args[1:]); err != nil {
 			return err
 		}
-		if *role == "" || *name == "" {
-			return usageError{"token create: --role and --name are required"}
+		if (*role == "" && *supplier == 0) || *name == "" {
+			return usageError{"token create: --name and --role (or --supplier) are required"}
 		}
 		a, err := openApp(ctx, s, stderr, true)
 		if err != nil {
 			return err
 		}
 		defer a.close()
-		in := auth.NewToken{Name: *name, Role: auth.Role(*role)}
+		in := auth.NewToken{Name: *name, Role: auth.Role(*role), SupplierID: *supplier}
 		if *expires > 0 {
 			t := a.now().Add(*expires)
 			in.ExpiresAt = &t
@@ -76,7 +78,11 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				return err
 			}
 			for _, t := range page {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.CreatedAt.Format(time.RFC3339), fmtTime(t.LastUsedAt), tokenStatus(t, a.now()))
+				role := string(t.Role)
+				if t.SupplierID != nil {
+					role = fmt.Sprintf("supplier %d", *t.SupplierID)
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, role, t.CreatedAt.Format(time.RFC3339), fmtTime(t.LastUsedAt), tokenStatus(t, a.now()))
 				after = t.ID
 			}
 			if len(page) < 500 {

@@ -33,15 +33,29 @@ type Token struct {
 	LastUsedAt *time.Time `json:"last_used_at,omitempty" doc:"Last use, to the minute"`
 	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	// SupplierID binds a token of role supplier to one supplier: it acts as
+	// that supplier on the supplier endpoints, and on nothing else.
+	SupplierID *int64 `json:"supplier_id,omitempty" doc:"The supplier a supplier token acts for"`
 }
 
 func (t *Token) target() string { return fmt.Sprintf("token:%d %s", t.ID, t.Name) }
 
+// supplier is the token's supplier, or 0 for a staff token.
+func (t *Token) supplier() int64 {
+	if t.SupplierID == nil {
+		return 0
+	}
+	return *t.SupplierID
+}
+
 // NewToken is the input for CreateToken.
 type NewToken struct {
 	Name      string
-	Role      Role       // a staff role
+	Role      Role       // a staff role, or Supplier with SupplierID
 	ExpiresAt *time.Time // optional
+	// SupplierID makes a supplier token (role Supplier, which may be left
+	// empty): usable only on the supplier endpoints, for this supplier.
+	SupplierID int64
 }
 
 func hashToken(secret string) string {
@@ -49,13 +63,17 @@ func hashToken(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-const tokenColumns = `id, name, role, created_by, created_at, last_used_at, expires_at, revoked_at`
+const tokenColumns = `id, name, role, created_by, created_at, last_used_at, expires_at, revoked_at, supplier_id`
 
 func scanToken(row interface{ Scan(...any) error }) (*Token, error) {
 	var t Token
 	var used, expires, revoked sql.NullTime
-	if err := row.Scan(&t.ID, &t.Name, &t.Role, &t.CreatedBy, &t.CreatedAt, &used, &expires, &revoked); err != nil {
+	var supplier sql.NullInt64
+	if err := row.Scan(&t.ID, &t.Name, &t.Role, &t.CreatedBy, &t.CreatedAt, &used, &expires, &revoked, &supplier); err != nil {
 		return nil, err
+	}
+	if supplier.Valid {
+		t.SupplierID = &supplier.Int64
 	}
 	t.CreatedAt = t.CreatedAt.UTC()
 	t.LastUsedAt, t.ExpiresAt, t.RevokedAt = nullTime(used), nullTime(expires), nullTime(revoked)
@@ -64,7 +82,8 @@ func scanToken(row interface{ Scan(...any) error }) (*Token, error) {
 
 // CreateToken creates an API token and returns its secret ("oy_" followed by
 // 32 random bytes in base64url), shown this once. Only owners may create
-// owner tokens.
+// owner tokens. A supplier token (SupplierID set) is created by staff who
+// manage tokens, or by the supplier's own user for its supplier.
 func (s *Service) CreateToken(ctx context.Context, in NewToken) (string, *Token, error) {
 	actor := FromContext(ctx)
 	in.Name = strings.TrimSpace(in.Name)
@@ -73,8 +92,18 @@ func (s *Service) CreateToken(ctx context.Context, in NewToken) (string, *Token,
 	if in.Name == "" || len(in.Name) > 100 {
 		fe.Add("name", "must be 1 to 100 characters")
 	}
-	if !IsStaffRole(in.Role) {
-		fe.Add("role", "must be one of %s", rolesList(StaffRoles))
+	switch {
+	case in.SupplierID < 0:
+		fe.Add("supplier_id", "must be a supplier id")
+	case in.SupplierID > 0 && in.Role == "":
+		in.Role = Supplier
+	case in.SupplierID > 0 && in.Role != Supplier:
+		fe.Add("role", "a token bound to a supplier has role supplier, got %s", in.Role)
+	case in.SupplierID > 0: // a supplier token
+	case in.Role == Supplier:
+		fe.Add("supplier_id", "is required for a supplier token: the supplier it acts for")
+	case !IsStaffRole(in.Role):
+		fe.Add("role", "must be one of %s, or supplier with a supplier_id", rolesList(StaffRoles))
 	}
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(now) {
 		fe.Add("expires_at", "must be in the future")
@@ -82,7 +111,7 @@ func (s *Service) CreateToken(ctx context.Context, in NewToken) (string, *Token,
 	if err := fe.Err(); err != nil {
 		return "", nil, err
 	}
-	if err := mayManageTokens(actor, in.Role); err != nil {
+	if err := mayManageTokens(actor, in.Role, in.SupplierID); err != nil {
 		return "", nil, err
 	}
 	raw := make([]byte, 32)
@@ -94,15 +123,31 @@ func (s *Service) CreateToken(ctx context.Context, in NewToken) (string, *Token,
 	if in.ExpiresAt != nil {
 		expires = sql.NullTime{Time: in.ExpiresAt.UTC().Truncate(time.Microsecond), Valid: true}
 	}
+	var supplier sql.NullInt64
+	detail := "role " + string(in.Role)
+	if in.SupplierID > 0 {
+		supplier = sql.NullInt64{Int64: in.SupplierID, Valid: true}
+		detail += fmt.Sprintf(", supplier %d", in.SupplierID)
+	}
 	var t *Token
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if supplier.Valid {
+			var id int64
+			err := tx.QueryRowContext(ctx, `SELECT id FROM suppliers WHERE id = $1`, in.SupplierID).Scan(&id)
+			if errors.Is(err, sql.ErrNoRows) {
+				return apperr.New(apperr.NotFound, "supplier %d not found", in.SupplierID)
+			}
+			if err != nil {
+				return fmt.Errorf("create token: supplier %d: %w", in.SupplierID, err)
+			}
+		}
 		var err error
-		t, err = scanToken(tx.QueryRowContext(ctx, `INSERT INTO api_tokens (name, role, token_hash, created_by, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+tokenColumns, in.Name, string(in.Role), hashToken(secret), actor.Actor(), now, expires))
+		t, err = scanToken(tx.QueryRowContext(ctx, `INSERT INTO api_tokens (name, role, token_hash, created_by, created_at, expires_at, supplier_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+tokenColumns, in.Name, string(in.Role), hashToken(secret), actor.Actor(), now, expires, supplier))
 		if err != nil {
 			return fmt.Errorf("create token: %w", err)
 		}
-		return s.record(ctx, tx, AuditEntry{Event: EventTokenCreated, Target: t.target(), Detail: "role " + string(t.Role)})
+		return s.record(ctx, tx, AuditEntry{Event: EventTokenCreated, Target: t.target(), Detail: detail})
 	})
 	if err != nil {
 		return "", nil, err
@@ -110,11 +155,21 @@ func (s *Service) CreateToken(ctx context.Context, in NewToken) (string, *Token,
 	return secret, t, nil
 }
 
-func mayManageTokens(actor *Principal, role Role) error {
+// mayManageTokens says whether actor may create or revoke a token of role
+// (for supplier, when it is a supplier token): staff who hold TokensWrite,
+// or a supplier's own user (logged in, not through a token) for its supplier.
+func mayManageTokens(actor *Principal, role Role, supplier int64) error {
 	switch {
 	case actor == nil:
 		return apperr.New(apperr.Unauthenticated, "authentication required")
 	case actor.Kind == KindSystem:
+		return nil
+	case actor.Role == Supplier && actor.Kind != KindSupplier:
+		return apperr.New(apperr.Forbidden, "a supplier API token cannot create or revoke tokens: the supplier's user does, logged in")
+	case actor.Role == Supplier:
+		if supplier == 0 || supplier != actor.SupplierID {
+			return apperr.New(apperr.Forbidden, "a supplier's user manages only its own supplier's tokens")
+		}
 		return nil
 	case !actor.Can(TokensWrite):
 		return apperr.New(apperr.Forbidden, "your role %s lacks permission %s", actor.Role, TokensWrite)
@@ -131,6 +186,39 @@ func (s *Service) GetToken(ctx context.Context, id int64) (*Token, error) {
 		return nil, notFound(err, "token %d not found", id)
 	}
 	return t, nil
+}
+
+// SupplierTokens returns the tokens of one supplier (revoked ones too), in
+// id order after afterID. Staff who manage tokens, and the supplier's own
+// user or tokens, may list them.
+func (s *Service) SupplierTokens(ctx context.Context, supplierID, afterID int64, limit int) ([]Token, error) {
+	actor := FromContext(ctx)
+	switch {
+	case actor == nil:
+		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
+	case actor.Kind == KindSystem || actor.Can(TokensWrite):
+	case actor.Role == Supplier && actor.SupplierID == supplierID:
+	default:
+		return nil, apperr.New(apperr.Forbidden, "only staff who manage tokens, or the supplier itself, list a supplier's tokens")
+	}
+	rows, err := s.db.R.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE supplier_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+		supplierID, afterID, clampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("list tokens of supplier %d: %w", supplierID, err)
+	}
+	defer rows.Close()
+	out := []Token{}
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list tokens of supplier %d: %w", supplierID, err)
+		}
+		out = append(out, *t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list tokens of supplier %d: %w", supplierID, err)
+	}
+	return out, nil
 }
 
 // ListTokens returns tokens (revoked ones too) in id order after afterID.
@@ -164,7 +252,7 @@ func (s *Service) RevokeToken(ctx context.Context, id int64) (*Token, error) {
 		if err != nil {
 			return notFound(err, "token %d not found", id)
 		}
-		if err := mayManageTokens(actor, t.Role); err != nil {
+		if err := mayManageTokens(actor, t.Role, t.supplier()); err != nil {
 			return err
 		}
 		if t.RevokedAt != nil {
@@ -211,5 +299,5 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*Princi
 			return nil, fmt.Errorf("note token use: %w", err)
 		}
 	}
-	return &Principal{Kind: KindToken, ID: t.ID, Name: t.Name, Role: t.Role}, nil
+	return &Principal{Kind: KindToken, ID: t.ID, Name: t.Name, Role: t.Role, SupplierID: t.supplier()}, nil
 }

@@ -1,10 +1,14 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
+	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/auth"
+	"github.com/orderly-oms/orderly/internal/suppliers"
 )
 
 func (s *Server) registerConsoleUsers() {
@@ -149,16 +153,20 @@ type tokenRow struct {
 	auth.Token
 	Revoked bool
 	Expired bool
+	// Supplier is the name of a supplier token's supplier.
+	Supplier string
 }
 
 type tokenForm struct {
-	Name string
-	Role string
+	Name     string
+	Role     string
+	Supplier string // a supplier id: a supplier token
 }
 
 type tokensView struct {
 	Tokens       []tokenRow
 	Roles        []auth.Role
+	Suppliers    []supplierOption // for supplier tokens
 	Form         tokenForm
 	Errors       map[string]string
 	NewToken     string
@@ -190,13 +198,29 @@ func (s *Server) loadTokens(r *http.Request, after string) (*tokensView, error) 
 		return nil, err
 	}
 	v := &tokensView{Roles: auth.StaffRoles, After: after, Errors: map[string]string{}, Form: tokenForm{Role: string(auth.ReadOnly)}}
+	sups, err := s.cfg.Suppliers.ListSuppliers(r.Context(), suppliers.SupplierFilter{Limit: 500})
+	if err != nil {
+		return nil, err
+	}
+	names := map[int64]string{}
+	for _, sup := range sups {
+		names[sup.ID] = sup.Name
+		v.Suppliers = append(v.Suppliers, supplierOption{ID: sup.ID, Name: sup.Name})
+	}
 	if len(tokens) > consolePageSize {
 		tokens = tokens[:consolePageSize]
 		v.Next = EncodeCursor(tokens[len(tokens)-1].ID)
 	}
 	now := s.now()
 	for _, t := range tokens {
-		v.Tokens = append(v.Tokens, tokenRow{Token: t, Revoked: t.RevokedAt != nil, Expired: t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)})
+		row := tokenRow{Token: t, Revoked: t.RevokedAt != nil, Expired: t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)}
+		if t.SupplierID != nil {
+			row.Supplier = names[*t.SupplierID]
+			if row.Supplier == "" {
+				row.Supplier = fmt.Sprintf("supplier %d", *t.SupplierID)
+			}
+		}
+		v.Tokens = append(v.Tokens, row)
 	}
 	return v, nil
 }
@@ -205,8 +229,21 @@ func (s *Server) loadTokens(r *http.Request, after string) (*tokensView, error) 
 // the one console form that does not redirect after success: the secret is
 // shown once and is not stored anywhere it could be shown from again.
 func (s *Server) tokensCreate(w http.ResponseWriter, r *http.Request) {
-	form := tokenForm{Name: strings.TrimSpace(r.PostFormValue("name")), Role: r.PostFormValue("role")}
-	secret, tok, err := s.cfg.Auth.CreateToken(r.Context(), auth.NewToken{Name: form.Name, Role: auth.Role(form.Role)})
+	form := tokenForm{Name: strings.TrimSpace(r.PostFormValue("name")), Role: r.PostFormValue("role"), Supplier: r.PostFormValue("supplier_id")}
+	in := auth.NewToken{Name: form.Name, Role: auth.Role(form.Role)}
+	var err error
+	if form.Supplier != "" {
+		// A supplier token: its role is supplier, whatever the role field says.
+		in.Role = auth.Supplier
+		if in.SupplierID, err = strconv.ParseInt(form.Supplier, 10, 64); err != nil || in.SupplierID <= 0 {
+			err = apperr.InvalidField("supplier_id", "choose a supplier from the list")
+		}
+	}
+	var secret string
+	var tok *auth.Token
+	if err == nil {
+		secret, tok, err = s.cfg.Auth.CreateToken(r.Context(), in)
+	}
 	v, lerr := s.loadTokens(r, "")
 	if lerr != nil {
 		s.consoleError(w, r, lerr)

@@ -79,7 +79,8 @@ func (s *Server) registerFeeds() {
 	operation(s, upload, auth.SuppliersWrite, s.uploadFeed)
 	push := huma.Operation{OperationID: "push-feed", Method: http.MethodPost, Path: "/supplier/feed",
 		DefaultStatus: http.StatusCreated, Summary: "Push your feed file (supplier users)", Tags: tags,
-		Description: "A supplier's own user sends its stock file, as in the staff upload; it applies to that user's supplier only.",
+		Description: "A supplier's own user (its session) or a supplier API token sends its stock file, as in the staff " +
+			"upload; it applies to that supplier only.",
 		RequestBody: feedRequestBody()}
 	operation(s, push, auth.SupplierPortal, s.pushFeed)
 	operation(s, huma.Operation{OperationID: "list-feed-runs", Method: http.MethodGet, Path: "/feeds/runs",
@@ -288,9 +289,11 @@ func (s *Server) uploadFeed(ctx context.Context, in *uploadFeedInput) (*feedRunO
 }
 
 func (s *Server) pushFeed(ctx context.Context, in *feedFileInput) (*feedRunOutput, error) {
+	// A supplier's user (session) or a supplier token: either acts for one
+	// supplier only.
 	p := auth.FromContext(ctx)
-	if p == nil || p.Kind != auth.KindSupplier || p.SupplierID == 0 {
-		return nil, apperr.New(apperr.Forbidden, "only a supplier's own user can push its feed")
+	if p == nil || p.Role != auth.Supplier || p.SupplierID == 0 {
+		return nil, apperr.New(apperr.Forbidden, "only a supplier's own user or supplier token can push its feed")
 	}
 	return s.applyUpload(ctx, p.SupplierID, in.ContentType, in.Filename, in.body, feeds.SourcePush)
 }
