@@ -127,7 +127,7 @@ func openSQLite(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		wq[k] = v
 	}
 	wq.Set("_txlock", "immediate")
-	w, err := sql.Open("sqlite", base+wq.Encode())
+	w, err := openSQLitePool(base + wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %q: %w", abs, err)
 	}
@@ -147,7 +147,7 @@ func openSQLite(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		rq[k] = v
 	}
 	rq.Add("_pragma", "query_only(1)")
-	r, err := sql.Open("sqlite", base+rq.Encode())
+	r, err := openSQLitePool(base + rq.Encode())
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %q for reading: %w", abs, err)
@@ -155,6 +155,16 @@ func openSQLite(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	return &DB{Engine: SQLite, Dialect: Dialect{Engine: SQLite}, W: w, R: r}, nil
+}
+
+// openSQLitePool opens a pool of SQLite connections, each keeping its
+// prepared statements (see stmtcache.go).
+func openSQLitePool(dsn string) (*sql.DB, error) {
+	c, err := newCachingConnector(dsn, stmtCacheSize)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(c), nil
 }
 
 // Close closes both pools.
