@@ -52,7 +52,7 @@ func TestPromiseFromStoredCalendars(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f, svc, _ := setup(t, db)
-		req := calendars.Request{Lines: []calendars.CartLine{{SKU: "MUG-1", Quantity: 2}}, Country: "IT", PostalCode: "20121"}
+		req := calendars.Request{Lines: []calendars.CartLine{{SKU: " mug-1", Quantity: 2}}, Country: "IT", PostalCode: "20121"}
 
 		// Monday 2 March 09:30 in Lisbon: received today; handling moves
 		// past the closure to Thursday 5; 2 to 4 Italian delivery days.
@@ -134,6 +134,8 @@ func TestPromiseErrors(t *testing.T) {
 		wantCode(t, err, apperr.Invalid, `country "ZZ" is not a known country`)
 		_, err = svc.Promise(ctx, calendars.Request{Lines: line("MUG-1", 1), Country: "IT", PostalCode: "20121", At: orderstest.T0.Add(-2 * time.Hour)})
 		wantCode(t, err, apperr.Invalid, "is in the past")
+		_, err = svc.Promise(ctx, calendars.Request{Lines: line("MUG 1", 1), Country: "IT", PostalCode: "20121"})
+		wantCode(t, err, apperr.Invalid, `lines[0].sku: SKU "MUG 1" contains`)
 		_, err = svc.Promise(ctx, calendars.Request{Lines: line("MUG-1", 0), Country: "IT", PostalCode: "20121"})
 		wantCode(t, err, apperr.Invalid, "lines[0].quantity")
 		// No carrier from Portugal to Brazil.

@@ -3,10 +3,10 @@ package calendars
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/orderly-oms/orderly/internal/apperr"
+	"github.com/orderly-oms/orderly/internal/catalog"
 	"github.com/orderly-oms/orderly/internal/promise"
 )
 
@@ -42,10 +42,13 @@ func (s *Service) Promise(ctx context.Context, req Request) (promise.Promise, er
 	case len(req.Lines) > MaxLines:
 		fs.Add("lines", "at most %d lines", MaxLines)
 	}
+	skus := make([]string, len(req.Lines))
 	for i, l := range req.Lines {
-		if strings.TrimSpace(l.SKU) == "" {
-			fs.Add(fmt.Sprintf("lines[%d].sku", i), "a SKU is required")
+		sku, err := catalog.ParseSKU(l.SKU)
+		if err != nil {
+			fs.Add(fmt.Sprintf("lines[%d].sku", i), "%s", err)
 		}
+		skus[i] = string(sku)
 		if l.Quantity < 1 || l.Quantity > 1_000_000 {
 			fs.Add(fmt.Sprintf("lines[%d].quantity", i), "must be between 1 and 1000000")
 		}
@@ -59,7 +62,7 @@ func (s *Service) Promise(ctx context.Context, req Request) (promise.Promise, er
 	}
 	lines := make([]promise.Line, len(req.Lines))
 	for i, l := range req.Lines {
-		sku := strings.TrimSpace(l.SKU)
+		sku := skus[i]
 		cands, err := s.lineCandidates(ctx, sn, i, sku, l.Quantity)
 		if err != nil {
 			return promise.Promise{}, err
