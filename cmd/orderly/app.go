@@ -105,6 +105,13 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	release := &orders.PreorderReleaseWorker{}
 	river.AddWorker(workers, &orders.EventWorker{Subscribers: a.events})
 	river.AddWorker(workers, release)
+	// Open orders are checked against their promise (issue 6, docs/promise.md).
+	atRisk := &orders.AtRiskWorker{Options: s.AtRisk}
+	river.AddWorker(workers, atRisk)
+	atRiskEvery := s.AtRiskEvery
+	if atRiskEvery <= 0 {
+		atRiskEvery = defaultAtRiskEvery
+	}
 	// Suppliers whose feed went stale (or fresh) are flipped every minute.
 	staleness := &inventory.StalenessWorker{Logger: log}
 	river.AddWorker(workers, staleness)
@@ -123,7 +130,8 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	}
 	a.jobs, err = jobs.New(db, jobs.Config{Logger: log, Now: a.now, MaxWorkers: s.JobWorkers, PruneEvery: s.PruneEvery,
 		Workers: workers, PeriodicJobs: []*river.PeriodicJob{orders.PreorderReleaseJob(time.Minute), storefront.DispatchJob(syncEvery),
-			inventory.StalenessJob(time.Minute), feeds.PullDispatchJob(time.Minute), feeds.PruneJob(24 * time.Hour)}})
+			inventory.StalenessJob(time.Minute), feeds.PullDispatchJob(time.Minute), feeds.PruneJob(24 * time.Hour),
+			orders.AtRiskJob(atRiskEvery)}})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -141,6 +149,7 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 		return nil, usageError{err.Error()}
 	}
 	release.Orders = a.orders
+	atRisk.Orders = a.orders
 	if a.pricing, err = pricing.New(db, a.suppliers, a.jobs, a.now, pricing.Options{Logger: log}); err != nil {
 		db.Close()
 		return nil, err

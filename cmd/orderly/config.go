@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/orderly-oms/orderly/internal/inventory"
+	"github.com/orderly-oms/orderly/internal/orders"
 )
 
 // settings are shared by every command that opens the database.
@@ -36,6 +37,10 @@ type settings struct {
 	// FeedPullAllowPrivate lets feed pulls reach private and local
 	// addresses (feeds.Options.PullAllowPrivate); serve only.
 	FeedPullAllowPrivate bool
+	// AtRiskEvery is the period of the at-risk job and AtRisk its options
+	// (zero: the defaults); serve only.
+	AtRiskEvery time.Duration
+	AtRisk      orders.AtRiskOptions
 }
 
 // envDefault returns the ORDERLY_* variable's value, or def.
@@ -159,6 +164,19 @@ func bindStorefront(fs *flag.FlagSet, s *settings) {
 		"how often changed stock and prices are looked for and published to storefront targets; at least 1s (ORDERLY_STOREFRONT_SYNC_INTERVAL)")
 	fs.BoolVar(&s.FeedPullAllowPrivate, "feed-pull-allow-private", envBool("ORDERLY_FEED_PULL_ALLOW_PRIVATE", false),
 		"let supplier feed pulls reach private, loopback and link-local addresses (a supplier server on your own network); off: public addresses only (ORDERLY_FEED_PULL_ALLOW_PRIVATE)")
+}
+
+// defaultAtRiskEvery is the default period of the at-risk job.
+const defaultAtRiskEvery = 15 * time.Minute
+
+// bindAtRisk binds the at-risk job settings (serve).
+func bindAtRisk(fs *flag.FlagSet, s *settings) {
+	fs.DurationVar(&s.AtRiskEvery, "at-risk-interval", envDuration("ORDERLY_AT_RISK_INTERVAL", defaultAtRiskEvery),
+		"how often open orders are checked against their promised window; at least 1s (ORDERLY_AT_RISK_INTERVAL)")
+	fs.DurationVar(&s.AtRisk.NotSentWithin, "at-risk-not-sent-within", envDuration("ORDERLY_AT_RISK_NOT_SENT_WITHIN", 24*time.Hour),
+		"an order not yet sent to a supplier is at risk this long before its ship-by day ends (ORDERLY_AT_RISK_NOT_SENT_WITHIN)")
+	fs.IntVar(&s.AtRisk.RestockHandlingDays, "at-risk-restock-handling-days", envInt("ORDERLY_AT_RISK_RESTOCK_HANDLING_DAYS", 2),
+		"days a supplier takes to ship a line once its restock arrives, for restock_late (ORDERLY_AT_RISK_RESTOCK_HANDLING_DAYS)")
 }
 
 // bindStock binds the stock settings (serve).

@@ -33,8 +33,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&s.PruneEvery, "prune-interval", envDuration("ORDERLY_PRUNE_INTERVAL", time.Hour), "period of the job that deletes expired sessions and idempotency keys (ORDERLY_PRUNE_INTERVAL)")
 	bindStock(fs, &s)
 	bindStorefront(fs, &s)
+	bindAtRisk(fs, &s)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if s.AtRiskEvery < time.Second || s.AtRisk.NotSentWithin <= 0 || s.AtRisk.RestockHandlingDays < 0 {
+		return usageError{fmt.Sprintf("--at-risk-interval must be at least 1s, --at-risk-not-sent-within positive and --at-risk-restock-handling-days 0 or more, got %s, %s, %d",
+			s.AtRiskEvery, s.AtRisk.NotSentWithin, s.AtRisk.RestockHandlingDays)}
 	}
 	if s.StorefrontSyncEvery < time.Second {
 		return usageError{fmt.Sprintf("--storefront-sync-interval must be at least 1s, got %s", s.StorefrontSyncEvery)}
