@@ -1,5 +1,5 @@
 // Package olist reads the Olist Brazilian e-commerce data set (orders, items,
-// sellers, customers and, optionally, geolocation) and replays it to judge
+// sellers, customers) and replays it to judge
 // delivery promises: see Evaluate.
 //
 // The data set is CC BY-NC-SA 4.0 (Olist). It is read from a directory given
@@ -12,11 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // the state zones, on hosts without a zone database
@@ -44,13 +42,9 @@ type Seller struct {
 	State string
 }
 
-// LatLng is the mean position of a zip code prefix.
-type LatLng struct{ Lat, Lng float64 }
-
 // Data is what Load read.
 type Data struct {
-	Orders []Order           // in purchase-time order
-	Geo    map[string]LatLng // zip prefix → position; empty without the geolocation file
+	Orders []Order // in purchase-time order
 }
 
 // Files Load reads; each may also be gzip-compressed with a .gz suffix.
@@ -59,10 +53,10 @@ const (
 	ItemsFile     = "olist_order_items_dataset.csv"
 	SellersFile   = "olist_sellers_dataset.csv"
 	CustomersFile = "olist_customers_dataset.csv"
-	GeoFile       = "olist_geolocation_dataset.csv"
 )
 
-// Load reads the Olist files in dir. The geolocation file is optional.
+// Load reads the Olist files in dir. (Distances from the geolocation file
+// were tried as a lane level and did not help: see docs/promise.md.)
 func Load(dir string) (*Data, error) {
 	sellers := map[string]Seller{}
 	if err := readCSV(dir, SellersFile, []string{"seller_id", "seller_zip_code_prefix", "seller_state"}, func(r []string) error {
@@ -122,34 +116,6 @@ func Load(dir string) (*Data, error) {
 	}
 	sort.SliceStable(d.Orders, func(i, j int) bool { return d.Orders[i].Purchased.Before(d.Orders[j].Purchased) })
 
-	d.Geo = map[string]LatLng{}
-	type acc struct {
-		lat, lng float64
-		n        int
-	}
-	sums := map[string]*acc{}
-	err := readCSV(dir, GeoFile, []string{"geolocation_zip_code_prefix", "geolocation_lat", "geolocation_lng"}, func(r []string) error {
-		lat, err1 := strconv.ParseFloat(r[1], 64)
-		lng, err2 := strconv.ParseFloat(r[2], 64)
-		if err1 != nil || err2 != nil || math.IsNaN(lat) || math.IsNaN(lng) {
-			return fmt.Errorf("zip prefix %s: bad position %q,%q", r[0], r[1], r[2])
-		}
-		a := sums[r[0]]
-		if a == nil {
-			a = &acc{}
-			sums[r[0]] = a
-		}
-		a.lat += lat
-		a.lng += lng
-		a.n++
-		return nil
-	})
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	for zip, a := range sums {
-		d.Geo[zip] = LatLng{a.lat / float64(a.n), a.lng / float64(a.n)}
-	}
 	return &d, nil
 }
 
