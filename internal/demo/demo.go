@@ -26,6 +26,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/catalog"
 	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/money"
+	"github.com/orderly-oms/orderly/internal/pricing"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/suppliers"
 )
@@ -65,14 +66,61 @@ type Summary struct {
 	Products, Variants, Suppliers, Offers, Users int
 	// TwoSupplierSKUs counts variants offered by two suppliers.
 	TwoSupplierSKUs int
+	// Proposals counts the price proposals the demo pricing rule made.
+	Proposals int
+}
+
+// PricingTag is the collection the demo's pricing rule covers.
+const PricingTag = "kitchen"
+
+// loadPricing adds a pricing rule for the kitchen collection (target margin
+// 45% after a 1.9% + 0.20 GBP card fee and 0.35 GBP of packaging, prices
+// ending in .99, proposals for staff to approve) and reprices what it
+// covers now, so the pricing console has proposals to show. The hand-set
+// demo prices stand until someone approves.
+func loadPricing(ctx context.Context, db *store.DB, now func() time.Time) (int, error) {
+	pr, err := pricing.New(db, nil, nil, now, pricing.Options{})
+	if err != nil {
+		return 0, fmt.Errorf("demo pricing: %w", err)
+	}
+	gbp := func(minor int64) *money.Money { return &money.Money{Amount: minor, Currency: "GBP"} }
+	rule, err := pr.CreateRule(ctx, pricing.RuleInput{Scope: string(pricing.ScopeCollection), Tag: PricingTag, Currency: "GBP",
+		Margin: "45", FeePercent: "1.9", FeeFixed: gbp(20), Packaging: gbp(35), Ending: ".99", MinPrice: gbp(199),
+		MaxDailyChange: "30", Mode: "propose"})
+	if err != nil {
+		return 0, fmt.Errorf("demo pricing rule: %w", err)
+	}
+	var ids []int64
+	rows, err := db.R.QueryContext(ctx, `SELECT v.id FROM variants v JOIN product_tags t ON t.product_id = v.product_id
+		WHERE t.tag = $1 ORDER BY v.id`, PricingTag)
+	if err != nil {
+		return 0, fmt.Errorf("demo pricing: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return 0, fmt.Errorf("demo pricing: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("demo pricing: %w", err)
+	}
+	rsum, err := pr.Reprice(ctx, ids, fmt.Sprintf("pricing rule %d (%s) of the demo store", rule.ID, rule.Target()))
+	if err != nil {
+		return 0, fmt.Errorf("demo repricing: %w", err)
+	}
+	if rsum.Cannot > 0 { // the demo's costs and prices must agree
+		return 0, fmt.Errorf("demo repricing: %d SKUs cannot be priced: %s", rsum.Cannot, strings.Join(rsum.Problems, "; "))
+	}
+	return rsum.Proposed, nil
 }
 
 // supplierSpec describes one demo supplier and how it prices and ships.
 type supplierSpec struct {
 	in        suppliers.NewSupplier
-	prefix    string  // of its supplier SKUs
-	currency  string  // it quotes costs in
-	fx        float64 // demo rate: units of currency per GBP (fixed, for the demo only)
+	prefix    string // of its supplier SKUs
 	leadMin   int
 	leadMax   int
 	moqSingle int
@@ -85,20 +133,20 @@ var supplierSpecs = []supplierSpec{
 	{in: suppliers.NewSupplier{Name: "Lisboa Cerâmica Lda", Timezone: "Europe/Lisbon", Country: "PT",
 		Notes:    "Ceramics and home goods; ships from Lisbon with CTT.",
 		Contacts: []suppliers.Contact{{Name: "Ana Ferreira", Email: "encomendas@lisboa-ceramica.example", Phone: "+351 21 000 0101", Role: "orders"}}},
-		prefix: "LC", currency: "EUR", fx: 1.17, leadMin: 1, leadMax: 3, moqSingle: 1, stockMax: 300, weight: 30},
+		prefix: "LC", leadMin: 1, leadMax: 3, moqSingle: 1, stockMax: 300, weight: 30},
 	{in: suppliers.NewSupplier{Name: "Tessuti Milano S.r.l.", Timezone: "Europe/Rome", Country: "IT",
 		Notes:    "Textiles, bags and paper goods. Closed in August.",
 		Contacts: []suppliers.Contact{{Name: "Giulia Romano", Email: "ordini@tessuti-milano.example", Phone: "+39 02 0000 0202", Role: "orders"}}},
-		prefix: "TM", currency: "EUR", fx: 1.17, leadMin: 2, leadMax: 5, moqSingle: 1, stockMax: 250, weight: 25},
+		prefix: "TM", leadMin: 2, leadMax: 5, moqSingle: 1, stockMax: 250, weight: 25},
 	{in: suppliers.NewSupplier{Name: "Shenzhen Bright Homeware Co.", Timezone: "Asia/Shanghai", Country: "CN",
 		Notes:    "Cheapest, slowest; stock feed updated daily, so a 10% buffer applies.",
 		Contacts: []suppliers.Contact{{Name: "Li Wei", Email: "sales@bright-homeware.example", Phone: "+86 755 0000 0303", Role: "sales"}}},
-		prefix: "SZ", currency: "USD", fx: 1.27, leadMin: 8, leadMax: 15, moqSingle: 10, stockMax: 2000, weight: 30,
+		prefix: "SZ", leadMin: 8, leadMax: 15, moqSingle: 10, stockMax: 2000, weight: 30,
 		buffer: inventory.Buffer{Percent: 1000}},
 	{in: suppliers.NewSupplier{Name: "Prairie Goods Supply", Timezone: "America/Chicago", Country: "US",
 		Notes:    "US warehouse for North American orders.",
 		Contacts: []suppliers.Contact{{Name: "Sam Miller", Email: "orders@prairie-goods.example", Phone: "+1 312 555 0104", Role: "orders"}}},
-		prefix: "PG", currency: "USD", fx: 1.27, leadMin: 3, leadMax: 6, moqSingle: 1, stockMax: 200, weight: 15,
+		prefix: "PG", leadMin: 3, leadMax: 6, moqSingle: 1, stockMax: 200, weight: 15,
 		buffer: inventory.Buffer{Units: 2}},
 }
 
@@ -223,7 +271,7 @@ func Load(ctx context.Context, db *store.DB, now func() time.Time) (Summary, err
 					SupplierID:   supplierIDs[si],
 					VariantID:    v.ID,
 					SupplierSKU:  fmt.Sprintf("%s-%s-%02d", spec.prefix, sp.stockCode, pack),
-					Cost:         cost(rng, sp.unitPrice, pack, spec),
+					Cost:         cost(rng, sp.unitPrice, pack),
 					LeadTimeDays: spec.leadMin + rng.IntN(spec.leadMax-spec.leadMin+1),
 					MinOrderQty:  moq(spec, pack),
 					Priority:     10 * (rank + 1),
@@ -241,6 +289,9 @@ func Load(ctx context.Context, db *store.DB, now func() time.Time) (Summary, err
 	// The best seller keeps five units back whatever its suppliers report.
 	if err := inv.SetSKUBuffer(ctx, FirstSKU, inventory.Buffer{Units: 5}); err != nil {
 		return sum, fmt.Errorf("demo buffer of %s: %w", FirstSKU, err)
+	}
+	if sum.Proposals, err = loadPricing(ctx, db, now); err != nil {
+		return sum, err
 	}
 
 	users := auth.NewService(db, now)
@@ -301,15 +352,17 @@ func retailPrices(wholesale money.Money) (single, box money.Money) {
 }
 
 // cost is what a supplier charges per unit (a single or a box): 55–80% of
-// the source's wholesale price, in the supplier's currency at a fixed demo
-// rate, boxes 15% cheaper per item.
-func cost(rng *rand.Rand, wholesale money.Money, pack int, spec supplierSpec) money.Money {
+// the source's wholesale price, boxes 15% cheaper per item. Every demo
+// supplier quotes in the store's currency (GBP), as a store's suppliers do
+// once it has agreed prices with them: pricing never converts currencies,
+// and a cost in EUR could not price a SKU sold in GBP (docs/pricing.md).
+func cost(rng *rand.Rand, wholesale money.Money, pack int) money.Money {
 	share := 0.55 + rng.Float64()*0.25
-	minor := float64(wholesale.Amount) * share * spec.fx * float64(pack)
+	minor := float64(wholesale.Amount) * share * float64(pack)
 	if pack > 1 {
 		minor *= 0.85
 	}
-	return money.Money{Amount: int64(math.Round(minor)), Currency: spec.currency}
+	return money.Money{Amount: int64(math.Round(minor)), Currency: wholesale.Currency}
 }
 
 func moq(spec supplierSpec, pack int) int {

@@ -69,6 +69,24 @@ func TestLoad(t *testing.T) {
 			t.Errorf("stock positions = %d, want one per offer (%d)", n, sum.Offers)
 		}
 
+		t.Logf("demo store: %+v", sum)
+		// Costs are in the prices' currency, so pricing can price every SKU;
+		// the demo rule proposed prices for its collection.
+		if n := count(`SELECT COUNT(*) FROM supplier_offers o JOIN variants v ON v.id = o.variant_id WHERE o.cost_currency <> v.price_currency`); n != 0 {
+			t.Errorf("%d offers cost in another currency than their SKU's price", n)
+		}
+		if n := count(`SELECT COUNT(*) FROM price_proposals WHERE status = 'open'`); sum.Proposals == 0 || n != sum.Proposals {
+			t.Errorf("open price proposals = %d, summary says %d; want some", n, sum.Proposals)
+		}
+		// Some proposals raise prices and some lower them.
+		if up, down := count(`SELECT COUNT(*) FROM price_proposals WHERE new_amount > old_amount`),
+			count(`SELECT COUNT(*) FROM price_proposals WHERE new_amount < old_amount`); up == 0 || down == 0 {
+			t.Errorf("proposals: %d up, %d down; want both", up, down)
+		}
+		if n := count(`SELECT COUNT(*) FROM pricing_rules WHERE scope = 'collection' AND tag = '` + demo.PricingTag + `'`); n != 1 {
+			t.Errorf("demo pricing rules = %d", n)
+		}
+
 		// Every demo login works with the documented password.
 		users := auth.NewService(db, clock)
 		for _, l := range demo.Logins {
