@@ -38,16 +38,18 @@ type Service struct {
 	db   *store.DB
 	inv  *inventory.Service
 	cust *customers.Service
-	jobs *jobs.Queue
 	now  func() time.Time
 	opts Options
 	log  *slog.Logger
 }
 
-// New returns the order service. q enqueues the order events; if nil, New
-// makes an insert-only queue on db. It registers the service's restock hook
+// New returns the order service. It registers the service's restock hook
 // with inv, so raising a supplier's stock fills waiting backorders.
-func New(db *store.DB, inv *inventory.Service, cust *customers.Service, q *jobs.Queue, now func() time.Time, opts Options) (*Service, error) {
+//
+// The order events go to the job queue on db as plain rows of River's job
+// table, written in the transaction of each change (emit), and are worked by
+// whichever queue on db runs EventWorker: q, the caller's queue, may be nil.
+func New(db *store.DB, inv *inventory.Service, cust *customers.Service, _ *jobs.Queue, now func() time.Time, opts Options) (*Service, error) {
 	if now == nil {
 		now = time.Now
 	}
@@ -60,13 +62,7 @@ func New(db *store.DB, inv *inventory.Service, cust *customers.Service, q *jobs.
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if q == nil {
-		var err error
-		if q, err = jobs.New(db, jobs.Config{InsertOnly: true, Logger: opts.Logger}); err != nil {
-			return nil, err
-		}
-	}
-	s := &Service{db: db, inv: inv, cust: cust, jobs: q, now: now, opts: opts, log: opts.Logger}
+	s := &Service{db: db, inv: inv, cust: cust, now: now, opts: opts, log: opts.Logger}
 	inv.OnRestock(s.fillBackorders)
 	return s, nil
 }
