@@ -495,9 +495,13 @@ func verdicts(run *feeds.Run, g feeds.Guards) []guardVerdict {
 		}
 		return strconv.Itoa(a*100/b) + "%"
 	}
+	rows := fmt.Sprintf("%d rows, %s of the %d of the last applied run", run.RowsRead, pct(run.RowsRead, d.PreviousRows), d.PreviousRows)
+	if d.PreviousRows == 0 {
+		rows = fmt.Sprintf("%d rows; no run was applied before", run.RowsRead)
+	}
 	return []guardVerdict{
 		{Name: feeds.GuardRows, Label: "Rows against the last applied run",
-			Measured:  fmt.Sprintf("%d rows, %s of the %d of the last applied run", run.RowsRead, pct(run.RowsRead, d.PreviousRows), d.PreviousRows),
+			Measured:  rows,
 			Threshold: fmt.Sprintf("quarantined below %d%%", g.MinRowsPercent),
 			Tripped:   run.Guard == feeds.GuardRows, Judged: g.MinRowsPercent > 0 && d.PreviousRows >= floor},
 		{Name: feeds.GuardZero, Label: "SKUs in stock dropping to 0",

@@ -183,7 +183,7 @@ func TestConsoleFeeds(t *testing.T) {
 		wantStatus(t, r, http.StatusOK)
 		wantBody(t, r, "File received", `data-status="applied"`, `<dd data-count="read">5</dd>`, `<dd data-count="changed">1</dd>`,
 			`<dd data-count="unknown">2`, `<dd data-count="errors">1</dd>`, `<td class="num">6</td>`, "Stock", "lots",
-			`href="`+runPath+`/errors.csv"`, `<span class="badge ok">passed</span>`)
+			`href="`+runPath+`/errors.csv"`, `<span class="badge ok">passed</span>`, "5 rows; no run was applied before")
 		wantNotBody(t, r, `id="approve"`)
 		csv := ro.get(runPath + "/errors.csv")
 		wantStatus(t, csv, http.StatusOK)
@@ -200,7 +200,7 @@ func TestConsoleFeeds(t *testing.T) {
 		r = ro.get(qPath)
 		wantStatus(t, r, http.StatusOK)
 		wantBody(t, r, `data-status="quarantined"`, "2 of the 2 SKUs in stock (100%) would drop to 0", `data-guard="zero"`,
-			`<span class="badge bad">tripped</span>`, "It waits for someone")
+			`<span class="badge bad">tripped</span>`, "It waits for someone", "5 rows, 100% of the 5 of the last applied run")
 		wantNotBody(t, r, `id="approve"`)
 		wantStatus(t, ro.post(qPath+"/approve", url.Values{}), http.StatusForbidden)
 		r = ops.get("/console/feeds")
