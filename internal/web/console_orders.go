@@ -74,7 +74,7 @@ func (b stateBadge) Class() string {
 // ordersFilter is the list's filters as they appear in the URL and the form.
 type ordersFilter struct {
 	Q, State, Hold, Channel, From, To string
-	Backordered, Preordered           bool
+	Backordered, Preordered, AtRisk   bool
 }
 
 // Query returns the filters as a URL query, with the keyset cursor after.
@@ -92,6 +92,9 @@ func (f ordersFilter) Query(after string) template.URL {
 	if f.Preordered {
 		q.Set("preordered", "1")
 	}
+	if f.AtRisk {
+		q.Set("at_risk", "1")
+	}
 	return template.URL(q.Encode())
 }
 
@@ -106,9 +109,10 @@ func parseOrdersFilter(q url.Values, canReadCustomers bool) (ordersFilter, order
 		Channel: strings.ToLower(strings.TrimSpace(q.Get("channel"))),
 		From:    strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")),
 		Backordered: q.Get("backordered") != "", Preordered: q.Get("preordered") != "",
+		AtRisk: q.Get("at_risk") != "",
 	}
 	lf := orders.ListFilter{Q: f.Q, State: orders.State(f.State), HoldReason: orders.HoldReason(f.Hold),
-		Backordered: f.Backordered, Preordered: f.Preordered, Channel: f.Channel, Limit: consolePageSize}
+		Backordered: f.Backordered, Preordered: f.Preordered, AtRisk: f.AtRisk, Channel: f.Channel, Limit: consolePageSize}
 	var fe apperr.Fields
 	if f.From != "" {
 		t, err := time.Parse(dateLayout, f.From)
@@ -154,6 +158,40 @@ func (r orderRow) HoldList() string {
 		out[i] = string(h)
 	}
 	return strings.Join(out, ", ")
+}
+
+// RiskReasons is the open at-risk flags' reasons, space-separated.
+func (r orderRow) RiskReasons() string {
+	out := make([]string, len(r.AtRisk))
+	for i, k := range r.AtRisk {
+		out[i] = string(k.Reason)
+	}
+	return strings.Join(out, " ")
+}
+
+// RiskDetails is the open at-risk flags' texts, one a line (the badge's title).
+func (r orderRow) RiskDetails() string {
+	out := make([]string, len(r.AtRisk))
+	for i, k := range r.AtRisk {
+		out[i] = k.Detail
+	}
+	return strings.Join(out, "\n")
+}
+
+// riskLabels name the at-risk reasons in the console.
+var riskLabels = map[orders.RiskReason]string{
+	orders.RiskNotSent:     "not sent",
+	orders.RiskNotShipped:  "not shipped",
+	orders.RiskRestockLate: "restock late",
+	orders.RiskLate:        "late",
+}
+
+// RiskLabel is an at-risk reason in words.
+func (v *orderView) RiskLabel(r orders.RiskReason) string {
+	if l, ok := riskLabels[r]; ok {
+		return l
+	}
+	return strings.ReplaceAll(string(r), "_", " ")
 }
 
 func orderRows(list []orders.Summary) []orderRow {
@@ -302,6 +340,8 @@ var eventLabels = map[string]string{
 	"delivered":         "Delivered",
 	"restocked":         "Stock arrived",
 	"preorder_released": "Pre-order released",
+	"at_risk":           "At risk",
+	"at_risk_cleared":   "No longer at risk",
 }
 
 func eventLabel(e string) string {

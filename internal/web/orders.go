@@ -107,6 +107,9 @@ func seesCustomers(ctx context.Context) bool {
 // email and address (but the country) for roles without customers:read.
 func orderOut(ctx context.Context, o *orders.Order) orders.Order {
 	out := *o
+	if out.AtRisk == nil {
+		out.AtRisk = []orders.Risk{}
+	}
 	if !seesCustomers(ctx) {
 		out.Email = ""
 		out.ShippingAddress = customers.Address{Country: o.ShippingAddress.Country}
@@ -249,6 +252,8 @@ type orderListInput struct {
 	Hold        string `query:"hold" enum:"address,payment,stock,manual" doc:"Only orders with an open hold of this reason"`
 	Backordered bool   `query:"backordered" doc:"Only orders with units waiting for a restock"`
 	Preordered  bool   `query:"preordered" doc:"Only orders with pre-ordered units"`
+	AtRisk      bool   `query:"at_risk" doc:"Only orders with an open at-risk flag (they may miss their promised window)"`
+	RiskReason  string `query:"at_risk_reason" enum:"not_sent,not_shipped,restock_late,late" doc:"Only orders with an open at-risk flag of this reason"`
 	Channel     string `query:"channel" pattern:"^[a-z0-9][a-z0-9_-]{0,39}$" doc:"Only orders from this channel"`
 	Customer    int64  `query:"customer" minimum:"1" doc:"Only this customer's orders (customer id)"`
 	From        string `query:"from" doc:"Placed at or after: RFC 3339 time or a date (UTC)" example:"2026-03-01"`
@@ -279,7 +284,8 @@ func timeParam(f *apperr.Fields, name, v string, end bool) time.Time {
 
 func (in *orderListInput) filter() (orders.ListFilter, error) {
 	f := orders.ListFilter{State: orders.State(in.State), HoldReason: orders.HoldReason(in.Hold), Backordered: in.Backordered,
-		Preordered: in.Preordered, Channel: in.Channel, CustomerID: in.Customer, Q: in.Q, Limit: in.Limit}
+		Preordered: in.Preordered, Channel: in.Channel, CustomerID: in.Customer, Q: in.Q, Limit: in.Limit,
+		AtRisk: in.AtRisk, AtRiskReason: orders.RiskReason(in.RiskReason)}
 	var fe apperr.Fields
 	f.From = timeParam(&fe, "from", in.From, false)
 	f.To = timeParam(&fe, "to", in.To, true)
