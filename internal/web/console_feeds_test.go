@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -221,6 +222,25 @@ func TestConsoleFeeds(t *testing.T) {
 		r = ops.post(qPath+"/approve", url.Values{})
 		wantStatus(t, r, http.StatusConflict)
 		wantBody(t, r, `id="decide-error">Feed run`, "only a quarantined run can be approved")
+
+		// Row errors page by 50; "Load more" fetches the rest as rows.
+		var many strings.Builder
+		many.WriteString("Code,Stock,Price\nLC-100-B,0,6.00\nLC-100-R,0,6.00\n")
+		for i := range 55 {
+			fmt.Fprintf(&many, "BAD-%d,-%d,6.00\n", i, i+1)
+		}
+		manyPath := redirected(t, ops.postForm(lisbon+"/upload", nil, "many.csv", []byte(many.String())), "/console/feeds/runs/", "feed-uploaded")
+		r = ops.get(manyPath)
+		wantBody(t, r, `<dd data-count="errors">55</dd>`, `data-line="53"`, `hx-get="`+manyPath+`?after=`)
+		wantNotBody(t, r, `data-line="54"`) // lines 4–58 have errors: the first 50 are 4–53
+		next := regexp.MustCompile(`hx-get="(` + regexp.QuoteMeta(manyPath) + `\?after=[^"]+)"`).FindStringSubmatch(r.body)
+		if next == nil {
+			t.Fatal("no Load more link for the row errors")
+		}
+		r = ops.htmx(strings.ReplaceAll(next[1], "&amp;", "&"))
+		wantStatus(t, r, http.StatusOK)
+		wantBody(t, r, `data-line="54"`, `data-line="58"`)
+		wantNotBody(t, r, `data-line="53"`, "<html")
 
 		// Unlinked SKUs: search, read-only cannot act, a bad link is named, link, ignore.
 		r = ro.get("/console/feeds/unlinked?q=unk-")
