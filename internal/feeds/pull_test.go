@@ -3,6 +3,7 @@ package feeds_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,8 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/feeds"
+	"github.com/orderly-oms/orderly/internal/jobs"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/store/storetest"
 )
@@ -453,6 +457,64 @@ func TestPullSchedule(t *testing.T) {
 		f.Clock.Set(f.Clock.Now().Add(30 * time.Minute))
 		if due, _ := f.feeds.DuePulls(ctx); len(due) != 1 {
 			t.Fatalf("not due after the interval: %v", due)
+		}
+	})
+}
+
+// TestPullThroughRiver runs the real queue: the periodic dispatcher finds
+// the due source and a feed_pull job pulls it, as the system actor.
+func TestPullThroughRiver(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newPullFixture(t, db, feeds.Options{})
+		var n atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { n.Add(1); fmt.Fprint(w, pullFile) }))
+		defer srv.Close()
+		workers := river.NewWorkers()
+		pw := feeds.AddPullWorkers(workers)
+		q, err := jobs.New(db, jobs.Config{Logger: slog.New(slog.DiscardHandler), PollInterval: 50 * time.Millisecond, Workers: workers,
+			PeriodicJobs: []*river.PeriodicJob{feeds.PullDispatchJob(200 * time.Millisecond)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := feeds.New(db, f.Inventory, nil, f.Orders, q, f.Clock.Now, feeds.Options{PullAllowPrivate: true, TempDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		feeds.SetOpen(s, openTestCSV)
+		pw.Bind(s)
+		f.feeds = s
+		f.setSource(srv.URL+"/stock.csv", time.Hour, nil)
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := q.Stop(sctx); err != nil {
+				t.Errorf("stop queue: %v", err)
+			}
+		})
+		var src *feeds.PullSource
+		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if src, err = s.PullSource(ctx, f.Supplier); err != nil {
+				t.Fatal(err)
+			}
+			if src.LastStatus != "" || time.Now().After(deadline) {
+				break
+			}
+		}
+		if src.LastStatus != feeds.PullFetched || src.LastRunID == nil {
+			t.Fatalf("source after the scheduled pull: %+v", src)
+		}
+		run, err := s.Run(ctx, *src.LastRunID)
+		if err != nil || run.Status != feeds.StatusApplied || run.Actor != "system:feed-pull" || run.Source != feeds.SourceURL {
+			t.Fatalf("run of the scheduled pull: %+v, %v", run, err)
+		}
+		// Not due again for an hour (of the injected clock): the dispatcher
+		// keeps running and pulls nothing more.
+		time.Sleep(600 * time.Millisecond)
+		if n.Load() != 1 {
+			t.Fatalf("%d requests, want 1", n.Load())
 		}
 	})
 }
