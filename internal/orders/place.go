@@ -248,12 +248,19 @@ func (s *Service) plan(ctx context.Context, in PlaceInput) (*planned, error) {
 }
 
 // variantsBySKU reads the variants named, keyed by SKU.
+//
+// Each SKU is CAST in the IN list: SQLite built with STAT4 (modernc's is)
+// plans "sku IN ($1, ...)" on an analyzed table from the values bound, and
+// so parses and plans the statement again at every run with new values
+// (sqlite3_prepare on every order, even from the statement cache). A CAST
+// hides the value from the planner, which then plans once for any SKUs; the
+// unique index on sku is used either way.
 func (s *Service) variantsBySKU(ctx context.Context, skus []string) (map[string]variantRow, error) {
 	uniq := slices.Compact(slices.Sorted(slices.Values(skus)))
 	ph := make([]string, len(uniq))
 	args := make([]any, len(uniq))
 	for i, k := range uniq {
-		ph[i] = fmt.Sprintf("$%d", i+1)
+		ph[i] = fmt.Sprintf("CAST($%d AS TEXT)", i+1)
 		args[i] = k
 	}
 	rows, err := s.db.R.QueryContext(ctx, `SELECT v.id, v.sku, p.title || CASE WHEN v.title = '' THEN '' ELSE ' — ' || v.title END,
