@@ -1,0 +1,226 @@
+package learned_test
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/orderly-oms/orderly/internal/apperr"
+	"github.com/orderly-oms/orderly/internal/orders"
+	"github.com/orderly-oms/orderly/internal/orders/orderstest"
+	"github.com/orderly-oms/orderly/internal/promise"
+	"github.com/orderly-oms/orderly/internal/promise/calendars"
+	"github.com/orderly-oms/orderly/internal/promise/estimate"
+	"github.com/orderly-oms/orderly/internal/promise/learned"
+	"github.com/orderly-oms/orderly/internal/store"
+	"github.com/orderly-oms/orderly/internal/store/storetest"
+)
+
+var ctx = context.Background()
+
+// deliver places an order for one MUG-1 at placed and takes it through the
+// orders service: sent to the supplier at once, shipped at shipped,
+// delivered at delivered.
+func deliver(t *testing.T, f *orderstest.Fixture, placed, shipped, delivered time.Time) int64 {
+	t.Helper()
+	f.Clock.Set(placed)
+	p, err := f.Orders.Place(ctx, orderstest.Input("giulia@example.com", "MUG-1", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := p.Order.Number
+	if _, err := f.Orders.SendToSupplier(ctx, n, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	f.Clock.Set(shipped)
+	if _, err := f.Orders.Ship(ctx, n, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	f.Clock.Set(delivered)
+	if _, err := f.Orders.Deliver(ctx, n, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// setup: the fixture's supplier (Lisbon, PT) sells MUG-1 and has a
+// calendar (Monday to Friday, cutoff 14:00, one day of handling) with a
+// carrier taking 2 to 4 days from Portugal to Italy.
+func setup(t *testing.T, db *store.DB) (*orderstest.Fixture, *calendars.Service) {
+	t.Helper()
+	f := orderstest.New(t, db, orders.Options{})
+	f.AddSKU("MUG-1", 100)
+	svc := calendars.New(db, f.Clock.Now, calendars.Options{})
+	cs, err := svc.CreateCarrierService(ctx, calendars.CarrierServiceInput{Name: "CTT Expresso", PickupDays: []string{"mon-fri"},
+		Transit: []calendars.TransitRow{{FromZone: "PT", ToZone: "IT", MinDays: 2, MaxDays: 4}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SetCalendar(ctx, f.Supplier, calendars.CalendarInput{ProcessingDays: []string{"mon-fri"}, Cutoff: "14:00",
+		HandlingDays: 1, OriginPostalCode: "1100-148", CarrierServiceIDs: []int64{cs.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	return f, svc
+}
+
+func TestRefreshLearnsFromDeliveredOrders(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f, svc := setup(t, db)
+		// Six orders, a day apart from Monday 2 March: the supplier hands
+		// each to the carrier 4 days after purchase, and it arrives 9 days
+		// later — much slower than the calendar says.
+		for i := range 6 {
+			placed := orderstest.T0.AddDate(0, 0, i)
+			deliver(t, f, placed, placed.Add(4*24*time.Hour), placed.Add(13*24*time.Hour))
+		}
+		// An order still on its way teaches nothing.
+		f.Clock.Set(orderstest.T0)
+		p, err := f.Orders.Place(ctx, orderstest.Input("late@example.com", "MUG-1", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Orders.SendToSupplier(ctx, p.Order.Number, nil, ""); err != nil {
+			t.Fatal(err)
+		}
+
+		ds, err := learned.Deliveries(ctx, db.R, orderstest.T0.AddDate(0, -1, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) != 6 {
+			t.Fatalf("%d deliveries, want 6: %+v", len(ds), ds)
+		}
+		d := ds[0]
+		wantFrom := estimate.Place{Country: "PT", Postal: "11001"}
+		if d.SupplierID != f.Supplier || d.Supplier == "" || d.From != wantFrom || d.To != (estimate.Place{Country: "IT", Postal: "20121"}) ||
+			!d.Purchased.Equal(orderstest.T0) || !d.Shipped.Equal(orderstest.T0.Add(96*time.Hour)) || !d.Delivered.Equal(orderstest.T0.Add(13*24*time.Hour)) {
+			t.Errorf("first delivery %+v", d)
+		}
+
+		// Monday 13 April 09:30: the calendars promise ship-by Tuesday 14
+		// and a window of 2 to 4 Italian delivery days.
+		f.Clock.Set(time.Date(2026, 4, 13, 9, 30, 0, 0, time.UTC))
+		req := calendars.Request{Lines: []calendars.CartLine{{SKU: "MUG-1", Quantity: 1}}, Country: "IT", PostalCode: "20121"}
+		before, err := svc.Promise(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := before.ShipBy.String() + " " + before.Latest.String(); got != "2026-04-14 2026-04-20" ||
+			before.Shipments[0].Handling != promise.Configured || before.Shipments[0].Transit != promise.Configured {
+			t.Fatalf("configured promise: ship-by, latest = %s, %+v", got, before.Shipments[0])
+		}
+
+		// Too few deliveries for the default thresholds: nothing changes.
+		r := &learned.Refresher{DB: db, Now: f.Clock.Now, Target: svc, Logger: slog.New(slog.DiscardHandler)}
+		if _, err := r.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := svc.Promise(ctx, req); err != nil || p.Latest != before.Latest || p.Shipments[0].Transit != promise.Configured {
+			t.Fatalf("with 6 deliveries and default thresholds: %+v, %v", p, err)
+		}
+
+		// With thresholds the six deliveries meet (their weight has decayed
+		// to about 4.8 by mid-April), the promise moves to
+		// the learned times: handling about 4 days, transit about 9.
+		r.Options = learned.Options{MinSupplier: 5, MinLane: 5, Model: estimate.Config{MinCount: 3}}
+		m, err := r.Refresh(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Count() != 6 || r.Current() != m {
+			t.Fatalf("model of %d deliveries", m.Count())
+		}
+		if h, ok := m.Handling(f.Supplier, 0.5); !ok || math.Abs(h-4) > 0.5 {
+			t.Errorf("median handling %v, %v; want about 4 days", h, ok)
+		}
+		if _, ok := m.Handling(f.Supplier+1, 0.5); ok {
+			t.Error("a supplier without deliveries has a learned handling time")
+		}
+		lane := promise.Lane{FromCountry: "PT", FromPostal: "11001", ToCountry: "IT", ToPostal: "20121"}
+		if tr, ok := m.Transit(lane, 0.5); !ok || math.Abs(tr-9) > 0.5 {
+			t.Errorf("median transit %v, %v; want about 9 days", tr, ok)
+		}
+		if _, ok := m.Transit(promise.Lane{FromCountry: "PT", ToCountry: "DE"}, 0.5); ok {
+			t.Error("a lane without deliveries has a learned transit time")
+		}
+		after, err := svc.Promise(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := after.Shipments[0]
+		if s.Handling != promise.LearnedSrc || s.Transit != promise.LearnedSrc {
+			t.Fatalf("learned promise sources: %+v", s)
+		}
+		// Received Monday 13, handed over about 4 days later (Friday 17
+		// or the Monday after), then about 9 days in transit.
+		if after.ShipBy.String() < "2026-04-17" || after.ShipBy.String() > "2026-04-20" {
+			t.Errorf("learned ship-by %s, want 17–20 April", after.ShipBy)
+		}
+		if after.Latest.String() < "2026-04-27" || after.Latest.String() > "2026-04-30" {
+			t.Errorf("learned latest %s, want 27–30 April", after.Latest)
+		}
+	})
+}
+
+// setPromise stores a promise on an order as intake does.
+func setPromise(t *testing.T, db *store.DB, number int64, latest string) {
+	t.Helper()
+	if _, err := db.W.ExecContext(ctx, `UPDATE orders SET promised_ship_by = $1, promised_earliest = $1, promised_latest = $2,
+		promise_confidence_bp = 9000, promised_at = $3 WHERE id = $4`, "2026-03-03", latest, orderstest.T0, number); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCalibrate(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f, _ := setup(t, db)
+		shipped := orderstest.T0.Add(48 * time.Hour)
+		// Four orders promised by Tuesday 10 March (the day ends at
+		// midnight UTC): three on time with 2.5, 2 and 0.25 days to spare,
+		// one 2 days late.
+		for _, at := range []time.Time{
+			time.Date(2026, 3, 8, 12, 0, 0, 0, time.UTC),
+			time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC),
+			time.Date(2026, 3, 10, 18, 0, 0, 0, time.UTC),
+			time.Date(2026, 3, 12, 6, 0, 0, 0, time.UTC),
+		} {
+			setPromise(t, db, deliver(t, f, orderstest.T0, shipped, at), "2026-03-10")
+		}
+		// Not counted: an order without a promise, and one delivered
+		// before the period.
+		deliver(t, f, orderstest.T0, shipped, time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC))
+		old := deliver(t, f, orderstest.T0.AddDate(0, 0, -60), orderstest.T0.AddDate(0, 0, -58), orderstest.T0.AddDate(0, 0, -50))
+		setPromise(t, db, old, "2026-01-05")
+
+		now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+		c, err := learned.Calibrate(ctx, db.R, now, 30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := learned.Stats{Orders: 4, OnTime: 3, Late: 1, OnTimeRate: 0.75, MedianSlackDays: 1.13, P90SlackDays: 2.35, MaxLateDays: 2}
+		if c.Overall != want {
+			t.Errorf("overall %+v, want %+v", c.Overall, want)
+		}
+		if len(c.BySupplier) != 1 || c.BySupplier[0].SupplierID != f.Supplier || c.BySupplier[0].Name != "Fixture Supplier" || c.BySupplier[0].Stats != want {
+			t.Errorf("by supplier %+v", c.BySupplier)
+		}
+		if len(c.ByLane) != 1 || c.ByLane[0].Key != "PT → IT" || c.ByLane[0].Stats != want {
+			t.Errorf("by lane %+v", c.ByLane)
+		}
+
+		// 365 days reach the old order, delivered 55 days late.
+		c, err = learned.Calibrate(ctx, db.R, now, 365)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Overall.Orders != 5 || c.Overall.Late != 2 || c.Overall.MaxLateDays != 6 {
+			t.Errorf("365 days: %+v", c.Overall)
+		}
+
+		if _, err := learned.Calibrate(ctx, db.R, now, 7); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("7 days: %v, want invalid", err)
+		}
+	})
+}
