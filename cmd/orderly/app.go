@@ -20,6 +20,8 @@ import (
 	"github.com/orderly-oms/orderly/internal/jobs"
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/pricing"
+	"github.com/orderly-oms/orderly/internal/promise/calendars"
+	"github.com/orderly-oms/orderly/internal/promise/learned"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/storefront"
 	"github.com/orderly-oms/orderly/internal/suppliers"
@@ -53,6 +55,10 @@ type app struct {
 	pricing *pricing.Service
 	// feeds applies supplier feed files (runs, guards, unlinked SKUs).
 	feeds *feeds.Service
+	// promise answers delivery promises; learn rebuilds the handling and
+	// transit times it learned from delivered orders (in this process).
+	promise *calendars.Service
+	learn   *learned.Refresher
 }
 
 func newLogger(s settings, w io.Writer) (*slog.Logger, error) {
@@ -124,6 +130,9 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	// Old feed runs and their row errors are pruned daily.
 	pruneFeeds := &feeds.PruneWorker{Logger: log}
 	river.AddWorker(workers, pruneFeeds)
+	// Delivery times learned from delivered orders are rebuilt daily (docs/promise.md).
+	learnPromise := &learned.RefreshWorker{}
+	river.AddWorker(workers, learnPromise)
 	syncEvery := s.StorefrontSyncEvery
 	if syncEvery <= 0 {
 		syncEvery = defaultStorefrontSync
@@ -131,6 +140,7 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	a.jobs, err = jobs.New(db, jobs.Config{Logger: log, Now: a.now, MaxWorkers: s.JobWorkers, PruneEvery: s.PruneEvery,
 		Workers: workers, PeriodicJobs: []*river.PeriodicJob{orders.PreorderReleaseJob(time.Minute), storefront.DispatchJob(syncEvery),
 			inventory.StalenessJob(time.Minute), feeds.PullDispatchJob(time.Minute), feeds.PruneJob(24 * time.Hour),
+			learned.RefreshJob(learned.DefaultRefreshEvery),
 			orders.AtRiskJob(atRiskEvery)}})
 	if err != nil {
 		db.Close()
@@ -164,6 +174,9 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	}
 	pullWorkers.Bind(a.feeds)
 	pruneFeeds.Feeds = a.feeds
+	a.promise = calendars.New(db, a.now, calendars.Options{})
+	a.learn = &learned.Refresher{DB: db, Now: a.now, Target: a.promise, Logger: log}
+	learnPromise.Refresher = a.learn
 	return a, nil
 }
 

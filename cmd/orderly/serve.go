@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/orderly-oms/orderly/internal/promise/learned"
 	"github.com/orderly-oms/orderly/internal/web"
 )
 
@@ -61,7 +62,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	srv, err := web.New(web.Config{DB: a.db, Logger: a.log, Now: a.now, SecureCookies: *secure, Version: version, MaxBodyBytes: *maxBody, Auth: a.auth,
 		Catalog: a.catalog, Suppliers: a.suppliers, Inventory: a.inventory, Customers: a.customers, Orders: a.orders, Pricing: a.pricing,
-		Storefront: a.storefront, Feeds: a.feeds, ShopifyWebhookSecret: s.ShopifyWebhookSecret})
+		Storefront: a.storefront, Feeds: a.feeds, Promise: a.promise, ShopifyWebhookSecret: s.ShopifyWebhookSecret})
 	if err != nil {
 		return err
 	}
@@ -86,6 +87,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
+	// Each serving process keeps its own copy of the learned delivery times
+	// (at start, then daily; the River job may refresh it in between).
+	go a.learn.Run(ctx, learned.DefaultRefreshEvery)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	a.log.Info("orderly serving", "addr", ln.Addr().String(), "console", "http://"+ln.Addr().String()+"/", "engine", a.db.Engine,

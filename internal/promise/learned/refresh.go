@@ -70,22 +70,31 @@ func (r *Refresher) Current() *Model {
 	return r.current
 }
 
-// Run refreshes at once and then every period until ctx ends: each process
-// serving promises runs it, so each rebuilds its own copy on its own
-// schedule. Errors are logged and retried at the next tick.
+// Run refreshes at once and then whenever the model is older than every
+// (looked at every hour, or every "every" if shorter) until ctx ends. Each
+// process serving promises runs it, so each keeps its own copy fresh on its
+// own schedule: the periodic River job runs on one instance only, and a
+// rebuild it made there counts as that instance's. Errors are logged and
+// retried at the next look.
 func (r *Refresher) Run(ctx context.Context, every time.Duration) {
 	if every <= 0 {
 		every = DefaultRefreshEvery
+	}
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
 	}
 	log := r.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	t := time.NewTicker(every)
+	t := time.NewTicker(min(every, time.Hour))
 	defer t.Stop()
 	for {
-		if _, err := r.Refresh(ctx); err != nil && ctx.Err() == nil {
-			log.ErrorContext(ctx, "learned delivery times", "err", err)
+		if m := r.Current(); m == nil || now().Sub(m.At()) >= every {
+			if _, err := r.Refresh(ctx); err != nil && ctx.Err() == nil {
+				log.ErrorContext(ctx, "learned delivery times", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
