@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/auth"
 )
 
@@ -118,6 +119,9 @@ func (w *PullWorker) Work(ctx context.Context, job *river.Job[PullArgs]) error {
 	}
 	ctx = auth.WithPrincipal(ctx, auth.System("feed-pull"))
 	res, ran, err := w.Feeds.PullDue(ctx, job.Args.SupplierID)
+	if apperr.Is(err, apperr.NotFound) {
+		return nil // the source (or supplier) was removed since the dispatch
+	}
 	if err != nil {
 		return err
 	}

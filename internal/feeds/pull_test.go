@@ -518,3 +518,22 @@ func TestPullThroughRiver(t *testing.T) {
 		}
 	})
 }
+
+// A pull job whose source was removed since the dispatch does nothing.
+func TestPullWorkerSourceGone(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newPullFixture(t, db, feeds.Options{})
+		w := &feeds.PullWorker{Feeds: f.feeds}
+		if err := w.Work(ctx, &river.Job[feeds.PullArgs]{Args: feeds.PullArgs{SupplierID: f.Supplier}}); err != nil {
+			t.Fatalf("no source: %v", err)
+		}
+		f.setSource("https://supplier.example/stock.csv", time.Hour, nil)
+		f.Clock.Set(f.Clock.Now().Add(-time.Minute)) // not due yet
+		if err := w.Work(ctx, &river.Job[feeds.PullArgs]{Args: feeds.PullArgs{SupplierID: f.Supplier}}); err != nil {
+			t.Fatalf("not due: %v", err)
+		}
+		if src, _ := f.feeds.PullSource(ctx, f.Supplier); src.LastPullAt != nil {
+			t.Fatalf("a pull that was not due ran: %+v", src)
+		}
+	})
+}
