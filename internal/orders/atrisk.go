@@ -218,9 +218,10 @@ type AtRiskResult struct {
 }
 
 // CheckAtRisk raises and clears the at-risk flags of every open order with a
-// promise (and of every order with an open flag) at the service's clock.
-// Orders are read in pages; only an order whose flags change takes a write
-// transaction, which locks it and checks again before writing.
+// promise (and of every other order with an open flag) at the service's clock.
+// Orders are read in pages of 500 along an index (each open state by number,
+// then the open flags of orders no longer open); only an order whose flags
+// change takes a write transaction, which locks it and checks again.
 func (s *Service) CheckAtRisk(ctx context.Context, opts AtRiskOptions) (AtRiskResult, error) {
 	opts = opts.withDefaults()
 	var res AtRiskResult
@@ -228,58 +229,82 @@ func (s *Service) CheckAtRisk(ctx context.Context, opts AtRiskOptions) (AtRiskRe
 	for i, st := range openForRisk {
 		states[i] = "'" + string(st) + "'"
 	}
-	var after int64
-	for {
-		rows, err := s.db.R.QueryContext(ctx, `SELECT id FROM (
-			SELECT id FROM orders WHERE state IN (`+strings.Join(states, ", ")+`) AND promised_ship_by IS NOT NULL AND id > $1
-			UNION SELECT order_id FROM order_risks WHERE cleared_at IS NULL AND order_id > $1) c ORDER BY id LIMIT 500`, after)
-		if err != nil {
-			return res, fmt.Errorf("at-risk orders: %w", err)
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return res, fmt.Errorf("at-risk orders: %w", err)
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return res, fmt.Errorf("at-risk orders: %w", err)
-		}
-		if len(ids) == 0 {
-			return res, nil
-		}
-		after = ids[len(ids)-1]
-		res.Orders += len(ids)
-		now := s.clock()
-		ros, err := s.riskOrders(ctx, s.db.R, ids, opts)
-		if err != nil {
-			return res, err
-		}
-		open, err := s.openRisks(ctx, s.db.R, ids)
-		if err != nil {
-			return res, err
-		}
-		for _, id := range ids {
-			if sameRisks(Assess(ros[id], now, opts), open[id]) {
-				continue
-			}
-			var f, c int
-			err := s.inTx(ctx, func(tx *sql.Tx) error {
-				var err error
-				f, c, err = s.applyRisks(ctx, tx, id, opts)
-				return err
-			})
+	var pages []string
+	for _, st := range states {
+		pages = append(pages, `SELECT id FROM orders WHERE state = `+st+` AND promised_ship_by IS NOT NULL AND id > $1 ORDER BY id LIMIT 500`)
+	}
+	pages = append(pages, `SELECT DISTINCT r.order_id FROM order_risks r JOIN orders o ON o.id = r.order_id
+		WHERE r.cleared_at IS NULL AND r.order_id > $1 AND (o.state NOT IN (`+strings.Join(states, ", ")+`) OR o.promised_ship_by IS NULL)
+		ORDER BY r.order_id LIMIT 500`)
+	for _, q := range pages {
+		var after int64
+		for {
+			ids, err := s.riskPage(ctx, q, after)
 			if err != nil {
 				return res, err
 			}
-			res.Flagged += f
-			res.Cleared += c
+			if len(ids) == 0 {
+				break
+			}
+			after = ids[len(ids)-1]
+			if err := s.checkRisks(ctx, ids, opts, &res); err != nil {
+				return res, err
+			}
 		}
 	}
+	return res, nil
+}
+
+// riskPage reads one page of order ids with q (its $1 is the last id seen).
+func (s *Service) riskPage(ctx context.Context, q string, after int64) ([]int64, error) {
+	rows, err := s.db.R.QueryContext(ctx, q, after)
+	if err != nil {
+		return nil, fmt.Errorf("at-risk orders: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("at-risk orders: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("at-risk orders: %w", err)
+	}
+	return ids, nil
+}
+
+// checkRisks assesses a page of orders and applies the changed ones.
+func (s *Service) checkRisks(ctx context.Context, ids []int64, opts AtRiskOptions, res *AtRiskResult) error {
+	res.Orders += len(ids)
+	now := s.clock()
+	ros, err := s.riskOrders(ctx, s.db.R, ids, opts)
+	if err != nil {
+		return err
+	}
+	open, err := s.openRisks(ctx, s.db.R, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if sameRisks(Assess(ros[id], now, opts), open[id]) {
+			continue
+		}
+		var f, c int
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			f, c, err = s.applyRisks(ctx, tx, id, opts)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		res.Flagged += f
+		res.Cleared += c
+	}
+	return nil
 }
 
 // sameRisks reports whether the open flags are exactly the wanted ones.

@@ -1,9 +1,11 @@
 package orders_test
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -336,4 +338,44 @@ func TestAssessIsPure(t *testing.T) {
 	if got := orders.Assess(o, o.LatestEnd.AddDate(0, 0, 3), opts); len(got) != 0 {
 		t.Errorf("a shipped order: %v, want no flag", got)
 	}
+}
+
+// Two runs at once (two instances, or a run overlapping the next) raise each
+// flag once, with one timeline entry and one event.
+func TestAtRiskConcurrentRunsRaiseOnce(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := orderstest.New(t, db, orders.Options{})
+		f.AddSKU("MUG-1", 100)
+		var numbers []int64
+		for i := range 12 {
+			o := place(t, f, orderstest.Input(fmt.Sprintf("c%d@example.com", i), "MUG-1", 1))
+			promise(t, db, o.Number, "2026-03-01", "2026-03-01", "2026-03-01")
+			numbers = append(numbers, o.Number)
+		}
+		var wg sync.WaitGroup
+		results := make([]orders.AtRiskResult, 3)
+		errs := make([]error, 3)
+		for i := range results {
+			wg.Go(func() { results[i], errs[i] = f.Orders.CheckAtRisk(ctx, orders.AtRiskOptions{}) })
+		}
+		wg.Wait()
+		total := 0
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("run %d: %v", i, err)
+			}
+			total += results[i].Flagged
+		}
+		if total != 3*len(numbers) {
+			t.Errorf("runs raised %d flags in all, want %d (3 per order)", total, 3*len(numbers))
+		}
+		for _, n := range numbers {
+			if got := len(riskEntries(t, f, n)); got != 3 {
+				t.Errorf("order %d: %d at-risk entries, want 3", n, got)
+			}
+			if got := countEvents(events(t, db, n), orders.EventAtRisk); got != 3 {
+				t.Errorf("order %d: %d order.at_risk events, want 3", n, got)
+			}
+		}
+	})
 }
