@@ -28,6 +28,8 @@ func (s *Server) registerConsoleFeeds() {
 	s.page("POST /console/feeds/suppliers/{id}/upload", auth.SuppliersWrite, s.feedUpload)
 	s.page("POST /console/feeds/suppliers/{id}/guards", auth.SuppliersWrite, s.feedSaveGuards)
 	s.page("POST /console/feeds/suppliers/{id}/pull", auth.SuppliersWrite, s.feedPullNow)
+	s.page("POST /console/feeds/suppliers/{id}/pull-source", auth.SuppliersWrite, s.feedSetPullSource)
+	s.page("POST /console/feeds/suppliers/{id}/pull-source/delete", auth.SuppliersWrite, s.feedDeletePullSource)
 	s.page("GET /console/feeds/suppliers/{id}/mapping", auth.SuppliersRead, s.feedMappingPage)
 	s.page("POST /console/feeds/suppliers/{id}/mapping", auth.SuppliersWrite, s.feedSaveMapping)
 	s.page("POST /console/feeds/suppliers/{id}/mapping/preview", auth.SuppliersWrite, s.feedPreviewMapping)
@@ -215,6 +217,9 @@ type feedSupplierView struct {
 	// (nil: no pull source; it is set over the API).
 	Pull      *feeds.PullSource
 	PullEvery string
+	PullForm  pullForm // console_feeds_pull.go
+	// PullInputs and AuthInputs lay out the pull source form.
+	PullInputs, AuthInputs []formInput
 }
 
 // mappingLine is one line of the mapping summary.
@@ -302,6 +307,7 @@ func (s *Server) loadFeedSupplier(r *http.Request, after string) (*feedSupplierV
 	if v.Pull != nil && v.Pull.Every > 0 {
 		v.PullEvery = feeds.FormatDuration(v.Pull.Every)
 	}
+	v.PullForm = pullFormOf(v.Pull)
 	f := feeds.RunFilter{SupplierID: id, Limit: consolePageSize}
 	if err := DecodeCursor(after, &f.BeforeID); err != nil {
 		return nil, err
@@ -328,6 +334,18 @@ func (s *Server) renderFeedSupplier(w http.ResponseWriter, r *http.Request, stat
 		in("cost_jump_percent", "A cost moving by more than this % is a jump", g.CostJump),
 		in("cost_rows_percent", "Quarantine when more than this % of the rows with a cost jump", g.CostRows),
 		in("min_skus", "Judge shares only from this many SKUs on (fewer: no quarantine)", g.MinSKUs),
+	}
+	p := v.PullForm
+	v.PullInputs = []formInput{
+		in("url", "URL of the supplier's file (http or https)", p.URL),
+		in("every", "Pull every (e.g. 1h, 30m; empty: only on request)", p.Every),
+		in("timeout", "Give up an attempt after (e.g. 60s)", p.Timeout),
+	}
+	v.AuthInputs = []formInput{
+		in("auth_header", "Header (default Authorization)", p.AuthHeader),
+		in("auth_value", "Header value, e.g. Bearer abc123", ""),
+		in("auth_username", "Or a username", p.AuthUsername),
+		in("auth_password", "and its password", ""),
 	}
 	s.render(w, r, status, "feed_supplier.html", view{Title: "Feed of " + v.Supplier.Name, Active: "feeds", Data: v})
 }

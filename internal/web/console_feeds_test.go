@@ -287,6 +287,10 @@ func TestConsoleFeedPull(t *testing.T) {
 		var hits atomic.Int32
 		supplier := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			hits.Add(1)
+			if r.Header.Get("X-Api-Key") != "k-123" {
+				http.Error(w, "no key", http.StatusUnauthorized)
+				return
+			}
 			if r.Header.Get("If-None-Match") == `"v1"` {
 				w.WriteHeader(http.StatusNotModified)
 				return
@@ -325,11 +329,23 @@ func TestConsoleFeedPull(t *testing.T) {
 
 		wantBody(t, ops.get(lisbon), `id="no-pull"`)
 		wantNotBody(t, ops.get(lisbon), `id="pull-now"`)
-		if _, err := fs.SetPullSource(ctx, seed.lisbon.ID, feeds.PullInput{URL: supplier.URL + "/stock.csv", Every: time.Hour}); err != nil {
-			t.Fatal(err)
-		}
-		r := ops.get(lisbon)
-		wantBody(t, r, supplier.URL+"/stock.csv", "every 1h", `id="pull-now"`, "<dt>Last pull</dt><dd>never")
+		source := url.Values{"url": {"ftp://supplier.example/stock.csv"}, "every": {"soon"}, "timeout": {"60s"},
+			"auth_header": {"X-Api-Key"}, "auth_value": {"k-123"}}
+		wantStatus(t, sp.post(lisbon+"/pull-source", source), http.StatusForbidden)
+		r := ops.post(lisbon+"/pull-source", source)
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		wantBody(t, r, `id="every-err">enter a duration such as 1h`)
+		source.Set("every", "1h")
+		r = ops.post(lisbon+"/pull-source", source)
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		wantBody(t, r, `id="url-err">must be an http or https URL`, `value="ftp://supplier.example/stock.csv"`)
+		wantNotBody(t, r, "k-123")
+		source.Set("url", supplier.URL+"/stock.csv")
+		redirected(t, ops.post(lisbon+"/pull-source", source), lisbon, "pull-source-set")
+		r = ops.get(lisbon)
+		wantBody(t, r, supplier.URL+"/stock.csv", "every 1h", `id="pull-now"`, "<dt>Last pull</dt><dd>never",
+			"sent as the X-Api-Key header (not shown)")
+		wantNotBody(t, r, "k-123")
 		wantBody(t, ops.get("/console/feeds"), "pulled from a URL")
 		r = sp.get(lisbon)
 		wantStatus(t, r, http.StatusOK)
@@ -350,5 +366,13 @@ func TestConsoleFeedPull(t *testing.T) {
 		if hits.Load() != 2 {
 			t.Errorf("the supplier's server was called %d times, want 2", hits.Load())
 		}
+		// Changing the schedule keeps the credential; stopping removes the source.
+		redirected(t, ops.post(lisbon+"/pull-source", url.Values{"url": {supplier.URL + "/stock.csv"}, "every": {""}}), lisbon, "pull-source-set")
+		src, err := fs.PullSource(ctx, seed.lisbon.ID)
+		if err != nil || src == nil || src.Every != 0 || !src.AuthSet {
+			t.Fatalf("source after a schedule change: %+v, %v", src, err)
+		}
+		redirected(t, ops.post(lisbon+"/pull-source/delete", url.Values{}), lisbon, "pull-source-off")
+		wantBody(t, ops.get(lisbon), `id="no-pull"`)
 	})
 }

@@ -114,6 +114,8 @@ var flashes = map[string]string{
 	"sku-ignored":      "Supplier SKU ignored.",
 	"feed-pulled":      "File pulled from the supplier's URL; what became of it is below.",
 	"pull-done":        "Pull done: no new file (see the pull's status).",
+	"pull-source-set":  "Pull source saved.",
+	"pull-source-off":  "Pull source removed: the feed is no longer pulled.",
 }
 
 // assetVersions maps each static file to a short hash of its content, so
