@@ -100,6 +100,29 @@ func parseMappingForm(r *http.Request) (mappingForm, feeds.Mapping, error) {
 	return f, m, fe.Err()
 }
 
+// withReaderChecks adds to the form's own errors (inputs it could not read)
+// what the feed reader finds wrong with the rest of the mapping, so that
+// every problem is shown at once. The reader checks the mapping before it
+// reads a byte, so an empty file is enough.
+func withReaderChecks(formErr error, m feeds.Mapping) error {
+	var fe, re *apperr.Error
+	if !errors.As(formErr, &fe) {
+		return formErr
+	}
+	_, err := feeds.Preview(strings.NewReader(""), m, 1)
+	if !errors.As(err, &re) || len(re.Fields) == 0 {
+		return formErr
+	}
+	var all apperr.Fields
+	for _, f := range fe.Fields {
+		all.Add(f.Field, "%s", f.Message)
+	}
+	for _, f := range re.Fields {
+		all.Add(f.Field, "%s", f.Message)
+	}
+	return all.Err()
+}
+
 // mappingInputs are the editor's inputs, named as the mapping's fields.
 var mappingInputs = []string{"format", "encoding", "delimiter", "sheet", "sku", "quantity", "cost", "currency", "lead_time",
 	"restock_date", "discontinued", "default_currency", "decimal_comma", "date_format", "in_stock_words", "in_stock_quantity",
@@ -266,7 +289,9 @@ func (s *Server) feedSaveMapping(w http.ResponseWriter, r *http.Request) {
 		defer r.MultipartForm.RemoveAll()
 	}
 	form, m, err := parseMappingForm(r)
-	if err == nil {
+	if err != nil {
+		err = withReaderChecks(err, m)
+	} else {
 		_, err = s.cfg.Feeds.SaveSettings(r.Context(), v.Supplier.ID, feeds.Settings{Mapping: m, Guards: st.Guards, MissingAsZero: st.MissingAsZero})
 	}
 	if err != nil {

@@ -108,10 +108,11 @@ func TestConsoleFeeds(t *testing.T) {
 		wantStatus(t, r, http.StatusOK)
 		wantBody(t, r, `enctype="multipart/form-data"`, `id="save-mapping"`, `formaction="`+lisbon+`/mapping/preview"`)
 		bad := feedMapping()
-		bad["delimiter"] = ";;"
+		bad["delimiter"], bad["default_currency"] = ";;", "EURO"
 		r = ops.postForm(lisbon+"/mapping", bad, "", nil)
 		wantStatus(t, r, http.StatusUnprocessableEntity)
-		wantBody(t, r, `id="delimiter" name="delimiter" type="text" value=";;" autocomplete="off" aria-invalid="true"`, "enter one character")
+		wantBody(t, r, `id="delimiter" name="delimiter" type="text" value=";;" autocomplete="off" aria-invalid="true"`, "enter one character",
+			`id="default_currency-err">unknown currency &#34;EURO&#34;`)
 		bad = feedMapping()
 		bad["sku"], bad["date_format"], bad["in_stock_words"] = "", "dd/mm/yyyy", "yes"
 		r = ops.postForm(lisbon+"/mapping", bad, "", nil)
