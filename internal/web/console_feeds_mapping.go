@@ -160,10 +160,12 @@ type previewColumn struct {
 
 type previewView struct {
 	FileName string
-	Format   string
-	Columns  []previewColumn
-	Rows     []previewLine
-	More     bool
+	// Format, Encoding, Delimiter and Sheet are what the reader found (or
+	// was told).
+	Format, Encoding, Delimiter, Sheet string
+	Columns                            []previewColumn
+	Rows                               []previewLine
+	More                               bool
 	// Error says why the file cannot be read with the mapping at all.
 	Error string
 }
@@ -336,7 +338,11 @@ func (s *Server) feedPreviewMapping(w http.ResponseWriter, r *http.Request) {
 	}
 	defer file.Close()
 	res, err := feeds.Preview(file, m, previewRows)
-	pv := &previewView{FileName: header.Filename, Format: res.File.Format, More: res.More}
+	pv := &previewView{FileName: header.Filename, Format: res.File.Format, Encoding: res.File.Encoding,
+		Delimiter: delimiterLabel(res.File.Delimiter), Sheet: res.File.Sheet, More: res.More}
+	if res.File.Delimiter == "" {
+		pv.Delimiter = ""
+	}
 	v.Preview, v.Columns = pv, res.Columns
 	status := http.StatusOK
 	var fileErr *feeds.FileError

@@ -129,7 +129,7 @@ func TestConsoleFeeds(t *testing.T) {
 		preview["decimal_comma"] = "1"
 		r = ops.postForm(lisbon+"/mapping/preview", preview, "sample.csv", sample)
 		wantStatus(t, r, http.StatusOK)
-		wantBody(t, r, "Preview of sample.csv", `Code<br><span class="badge ok">supplier SKU</span>`,
+		wantBody(t, r, "Preview of sample.csv", "Read as csv, utf-8, delimiter <code>;</code> with the mapping", `Code<br><span class="badge ok">supplier SKU</span>`,
 			"LC-100-B · quantity 40 · cost 6.00 EUR", "LC-NEW · quantity 3 · cost 1234.50 EUR",
 			`<td class="cell-error" style="background:#fdecea" title=`, `<option value="Stock">`, `name="decimal_comma" type="checkbox" value="1" checked`)
 		if !regexp.MustCompile(`(?s)data-line="3" class="bad-row".*?cell-error.*?>x<br>`).MatchString(r.body) {
