@@ -377,3 +377,36 @@ func TestConsoleFeedPull(t *testing.T) {
 		wantBody(t, ops.get(lisbon), `id="no-pull"`)
 	})
 }
+
+// TestConsoleFeedUploadTooLarge: a file over the feed limit is refused on
+// the feed page, and nothing becomes a run.
+func TestConsoleFeedUploadTooLarge(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, store.SQLite)
+	inv := inventory.New(db, time.Now, inventory.Options{})
+	sup := suppliers.NewService(db, time.Now)
+	fs, err := feeds.New(db, inv, sup, nil, nil, time.Now, feeds.Options{MaxFileBytes: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{DB: db, Logger: slog.New(slog.DiscardHandler), Inventory: inv, Suppliers: sup, Feeds: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	seed := seedConsole(t, s)
+	if _, err := fs.SaveSettings(context.Background(), seed.lisbon.ID, feeds.Settings{Mapping: feeds.Mapping{SKU: "Code", Quantity: "Stock"},
+		Guards: feeds.DefaultGuards}); err != nil {
+		t.Fatal(err)
+	}
+	email, password := consoleUser(t, s, auth.Operations, "ops@example.com")
+	ops := newConsoleClient(t, ts.URL)
+	ops.login(email, password)
+	r := ops.postForm(supplierFeedPath(seed.lisbon.ID)+"/upload", nil, "big.csv", []byte("Code,Stock\n"+strings.Repeat("LC-100-B,1\n", 20)))
+	wantStatus(t, r, http.StatusRequestEntityTooLarge)
+	wantBody(t, r, `id="upload-error">The feed file is larger than`, "<h1>Feed of Lisbon Ceramics</h1>")
+	if runs, _, err := fs.Runs(context.Background(), feeds.RunFilter{}); err != nil || len(runs) != 0 {
+		t.Errorf("runs after a refused upload: %+v, %v", runs, err)
+	}
+}
