@@ -63,6 +63,7 @@ var consoleNav = []navItem{
 	{"suppliers", "Suppliers", "/console/suppliers", auth.SuppliersRead},
 	{"feeds", "Feeds", "/console/feeds", auth.SuppliersRead},
 	{"pricing", "Pricing", "/console/pricing", auth.PricingRead},
+	{"calibration", "Promises", "/console/promise/calibration", auth.OrdersRead},
 	{"users", "Users", "/console/users", auth.UsersRead},
 	{"tokens", "API tokens", "/console/tokens", auth.TokensWrite},
 	{"storefront", "Storefronts", "/console/storefront", auth.SettingsWrite},
