@@ -15,10 +15,16 @@ import (
 // Periods a calibration may cover, in days.
 var CalibrationPeriods = []int{30, 90, 365}
 
+// MaxDeliveryAge bounds how long before its delivery an order counted by
+// Calibrate may have been placed: it keeps the queries on the index of
+// placement times instead of every delivered order ever.
+const MaxDeliveryAge = 180 * 24 * time.Hour
+
 // Calibration is how well the promises of delivered orders were kept.
 //
 // An order counts when it was delivered (its last "delivered" timeline entry)
-// in the period and carries a stored promise. Its slack is the end of the
+// in the period, carries a stored promise and was placed at most
+// MaxDeliveryAge before the period. Its slack is the end of the
 // promised latest day (midnight UTC, as the at-risk check reads it) minus the
 // delivery time, in days: positive when early, negative when late. It is on
 // time when delivered on or before the promised latest day.
@@ -70,27 +76,28 @@ func Calibrate(ctx context.Context, q store.Querier, now time.Time, days int) (C
 		return Calibration{}, apperr.InvalidField("days", "the period must be one of 30, 90 or 365 days, not %d", days)
 	}
 	since := now.UTC().AddDate(0, 0, -days)
+	placedSince := since.Add(-MaxDeliveryAge)
 	c := Calibration{Days: days, Since: since}
 
 	type order struct {
 		latest          time.Time // end of the latest day
 		country, region string
 		delivered       time.Time
-		placed          time.Time
 	}
 	orders := map[int64]*order{}
 	var ids []int64
-	rows, err := q.QueryContext(ctx, `SELECT o.id, o.promised_latest, o.ship_country, o.ship_region, o.placed_at, t.created_at
+	rows, err := q.QueryContext(ctx, `SELECT o.id, o.promised_latest, o.ship_country, o.ship_region, t.created_at
 		FROM orders o JOIN order_timeline t ON t.order_id = o.id AND t.event = 'delivered'
-		WHERE o.state = 'delivered' AND o.promised_latest IS NOT NULL AND t.created_at >= $1 ORDER BY o.id`, since)
+		WHERE o.state = 'delivered' AND o.promised_latest IS NOT NULL AND o.placed_at >= $1 AND t.created_at >= $2
+		ORDER BY o.id`, placedSince, since)
 	if err != nil {
 		return c, fmt.Errorf("read delivered orders with a promise: %w", err)
 	}
 	for rows.Next() {
 		var id int64
 		var latest, country, region string
-		var placed, at time.Time
-		if err := rows.Scan(&id, &latest, &country, &region, &placed, &at); err != nil {
+		var at time.Time
+		if err := rows.Scan(&id, &latest, &country, &region, &at); err != nil {
 			rows.Close()
 			return c, fmt.Errorf("read delivered orders with a promise: %w", err)
 		}
@@ -101,7 +108,7 @@ func Calibrate(ctx context.Context, q store.Querier, now time.Time, days int) (C
 				rows.Close()
 				return c, fmt.Errorf("order %d: promised latest day %q: %w", id, latest, err)
 			}
-			o = &order{latest: day.AddDate(0, 0, 1), country: strings.ToUpper(country), region: strings.ToUpper(strings.TrimSpace(region)), placed: placed}
+			o = &order{latest: day.AddDate(0, 0, 1), country: strings.ToUpper(country), region: strings.ToUpper(strings.TrimSpace(region))}
 			orders[id] = o
 			ids = append(ids, id)
 		}
@@ -115,45 +122,21 @@ func Calibrate(ctx context.Context, q store.Querier, now time.Time, days int) (C
 	if len(ids) == 0 {
 		return c, nil
 	}
-	earliest := orders[ids[0]].placed
-	for _, o := range orders {
-		if o.placed.Before(earliest) {
-			earliest = o.placed
-		}
-	}
-
-	// The suppliers each order shipped from (see Deliveries).
-	type supplier struct {
-		name, country string
-	}
-	sups := map[int64]supplier{}
-	from := map[int64][]int64{}
-	rows, err = q.QueryContext(ctx, `SELECT a.reason, s.id, s.name, s.country FROM stock_adjustments a
-		JOIN supplier_offers so ON so.id = a.offer_id
-		JOIN suppliers s ON s.id = so.supplier_id
-		WHERE a.kind = 'consume' AND a.created_at >= $1`, earliest.UTC())
+	// The suppliers each order shipped from.
+	lines, sups, err := shippedFrom(ctx, q, `o.state = 'delivered' AND o.promised_latest IS NOT NULL AND o.placed_at >= $1`, placedSince)
 	if err != nil {
-		return c, fmt.Errorf("read shipped stock: %w", err)
+		return c, err
 	}
-	for rows.Next() {
-		var reason, name, country string
-		var sid int64
-		if err := rows.Scan(&reason, &sid, &name, &country); err != nil {
-			rows.Close()
-			return c, fmt.Errorf("read shipped stock: %w", err)
-		}
-		var id int64
-		var pos int
-		if _, err := fmt.Sscanf(reason, "shipped for order:%d/line:%d", &id, &pos); err != nil || orders[id] == nil {
+	from := map[int64][]int64{}
+	for id, byPos := range lines {
+		if orders[id] == nil {
 			continue
 		}
-		sups[sid] = supplier{name: name, country: strings.ToUpper(country)}
-		if !slices.Contains(from[id], sid) {
-			from[id] = append(from[id], sid)
+		for _, sid := range byPos {
+			if !slices.Contains(from[id], sid) {
+				from[id] = append(from[id], sid)
+			}
 		}
-	}
-	if err := rows.Close(); err != nil {
-		return c, fmt.Errorf("read shipped stock: %w", err)
 	}
 
 	type group struct {

@@ -101,7 +101,7 @@ func Deliveries(ctx context.Context, q store.Querier, since time.Time) ([]Delive
 	}
 	for rows.Next() {
 		var id int64
-		o := &order{supplierOf: map[int]int64{}, shipped: map[int64]time.Time{}, delivered: map[int64]time.Time{}}
+		o := &order{shipped: map[int64]time.Time{}, delivered: map[int64]time.Time{}}
 		if err := rows.Scan(&id, &o.placed, &o.country, &o.region, &o.postal); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read delivered orders: %w", err)
@@ -146,36 +146,18 @@ func Deliveries(ctx context.Context, q store.Querier, since time.Time) ([]Delive
 		return nil, fmt.Errorf("read shipments of delivered orders: %w", err)
 	}
 
-	// Which supplier's stock each shipped line took. The reason is written
-	// by inventory.Consume as "shipped for order:N/line:P".
-	places := map[int64]estimate.Place{}
-	rows, err = q.QueryContext(ctx, `SELECT a.reason, s.id, s.country, COALESCE(c.origin_postal_code, '') FROM stock_adjustments a
-		JOIN supplier_offers so ON so.id = a.offer_id
-		JOIN suppliers s ON s.id = so.supplier_id
-		LEFT JOIN supplier_calendars c ON c.supplier_id = s.id
-		WHERE a.kind = 'consume' AND a.created_at >= $1`, since.UTC())
+	from, sups, err := shippedFrom(ctx, q, `o.state = 'delivered' AND o.placed_at >= $1`, since.UTC())
 	if err != nil {
-		return nil, fmt.Errorf("read shipped stock: %w", err)
+		return nil, err
 	}
-	for rows.Next() {
-		var reason, country, postal string
-		var supplier int64
-		if err := rows.Scan(&reason, &supplier, &country, &postal); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("read shipped stock: %w", err)
-		}
-		var id int64
-		var pos int
-		if _, err := fmt.Sscanf(reason, "shipped for order:%d/line:%d", &id, &pos); err != nil {
-			continue // not an order line's shipment
-		}
+	places := map[int64]estimate.Place{}
+	for id, lines := range from {
 		if o := orders[id]; o != nil {
-			o.supplierOf[pos] = supplier
-			places[supplier] = estimate.Place{Country: country, Postal: lanePostal(postal)}
+			o.supplierOf = lines
 		}
 	}
-	if err := rows.Close(); err != nil {
-		return nil, fmt.Errorf("read shipped stock: %w", err)
+	for id, sp := range sups {
+		places[id] = estimate.Place{Country: sp.country, Postal: lanePostal(sp.postal)}
 	}
 
 	var out []Delivery
@@ -209,6 +191,58 @@ func Deliveries(ctx context.Context, q store.Querier, since time.Time) ([]Delive
 	}
 	sortByDelivered(out)
 	return out, nil
+}
+
+// supplierInfo is what calibration and learning need of a supplier.
+type supplierInfo struct {
+	name, country, postal string
+}
+
+// shippedFrom returns, for the orders cond selects (on orders o), the
+// supplier each shipped line's stock was consumed from (order → line
+// position → supplier) and those suppliers. inventory.Consume writes the
+// reason "shipped for order:N/line:P" on the adjustment of each offer a
+// line's reservations took stock from; the reservations themselves are
+// deleted when the line ships. The adjustments are reached by variant (an
+// index), not scanned.
+func shippedFrom(ctx context.Context, q store.Querier, cond string, args ...any) (map[int64]map[int]int64, map[int64]supplierInfo, error) {
+	rows, err := q.QueryContext(ctx, `SELECT o.id, l.position, s.id, s.name, s.country, COALESCE(c.origin_postal_code, '')
+		FROM orders o
+		JOIN order_lines l ON l.order_id = o.id
+		JOIN stock_adjustments a ON a.variant_id = l.variant_id AND a.kind = 'consume'
+			AND a.reason = 'shipped for order:' || o.id || '/line:' || l.position
+		JOIN supplier_offers so ON so.id = a.offer_id
+		JOIN suppliers s ON s.id = so.supplier_id
+		LEFT JOIN supplier_calendars c ON c.supplier_id = s.id
+		WHERE `+cond, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the suppliers shipped lines came from: %w", err)
+	}
+	defer rows.Close()
+	from := map[int64]map[int]int64{}
+	sups := map[int64]supplierInfo{}
+	for rows.Next() {
+		var order, sid int64
+		var pos int
+		var si supplierInfo
+		if err := rows.Scan(&order, &pos, &sid, &si.name, &si.country, &si.postal); err != nil {
+			return nil, nil, fmt.Errorf("read the suppliers shipped lines came from: %w", err)
+		}
+		si.country = strings.ToUpper(si.country)
+		sups[sid] = si
+		if from[order] == nil {
+			from[order] = map[int]int64{}
+		}
+		// A line whose stock came from two suppliers counts for the
+		// lowest id: one line, one hand-over.
+		if cur, ok := from[order][pos]; !ok || sid < cur {
+			from[order][pos] = sid
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read the suppliers shipped lines came from: %w", err)
+	}
+	return from, sups, nil
 }
 
 // lanePostal is the postal key as the engine gives it in a Lane.

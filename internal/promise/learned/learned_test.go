@@ -224,3 +224,87 @@ func TestCalibrate(t *testing.T) {
 		}
 	})
 }
+
+// secondSupplier adds a supplier in Milan offering LAMP-1, with stock.
+func secondSupplier(t *testing.T, f *orderstest.Fixture) int64 {
+	t.Helper()
+	var sup, product, variant, offer int64
+	row := func(dst *int64, q string, args ...any) {
+		t.Helper()
+		if err := f.DB.W.QueryRowContext(ctx, q+" RETURNING id", args...).Scan(dst); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	row(&sup, `INSERT INTO suppliers (name, timezone, country, status, created_at, updated_at)
+		VALUES ('Milano Luce', 'Europe/Rome', 'IT', 'active', $1, $1)`, orderstest.T0)
+	row(&product, `INSERT INTO products (title, status, created_at, updated_at) VALUES ('Lamp', 'active', $1, $1)`, orderstest.T0)
+	row(&variant, `INSERT INTO variants (product_id, sku, title, price_amount, price_currency, status, created_at, updated_at)
+		VALUES ($1, 'LAMP-1', '', 4000, 'EUR', 'active', $2, $2)`, product, orderstest.T0)
+	row(&offer, `INSERT INTO supplier_offers (supplier_id, variant_id, supplier_sku, cost_amount, cost_currency, lead_time_days,
+		min_order_qty, priority, status, created_at, updated_at)
+		VALUES ($1, $2, 'ML-1', 2000, 'EUR', 3, 1, 1, 'active', $3, $3)`, sup, variant, orderstest.T0)
+	f.Report(orderstest.SKU{SKU: "LAMP-1", Variant: variant, Offer: offer}, 10)
+	return sup
+}
+
+// An order from two suppliers is two deliveries, each with the hand-over
+// and delivery of its own lines; calibration counts it under both.
+func TestTwoSuppliersInOneOrder(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f, _ := setup(t, db)
+		milano := secondSupplier(t, f)
+		f.Clock.Set(orderstest.T0)
+		p, err := f.Orders.Place(ctx, orderstest.Input("giulia@example.com", "MUG-1", 1, "LAMP-1", 2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := p.Order.Number
+		if _, err := f.Orders.SendToSupplier(ctx, n, nil, ""); err != nil {
+			t.Fatal(err)
+		}
+		step := func(at time.Time, do func(context.Context, int64, []int, string) (*orders.Order, error), pos int) {
+			t.Helper()
+			f.Clock.Set(at)
+			if _, err := do(ctx, n, []int{pos}, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		day := func(d int, h int) time.Time { return time.Date(2026, 3, d, h, 0, 0, 0, time.UTC) }
+		step(day(3, 10), f.Orders.Ship, 2)    // the lamp leaves Milan on Tuesday
+		step(day(4, 15), f.Orders.Deliver, 2) // and arrives on Wednesday
+		step(day(5, 11), f.Orders.Ship, 1)    // the mug leaves Lisbon on Thursday
+		step(day(9, 16), f.Orders.Deliver, 1) // and arrives on Monday
+		setPromise(t, db, n, "2026-03-06")
+
+		ds, err := learned.Deliveries(ctx, db.R, orderstest.T0.AddDate(0, 0, -1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) != 2 {
+			t.Fatalf("%d deliveries, want 2: %+v", len(ds), ds)
+		}
+		lamp, mug := ds[0], ds[1] // in order of delivery
+		if lamp.SupplierID != milano || lamp.From.Country != "IT" || !lamp.Shipped.Equal(day(3, 10)) || !lamp.Delivered.Equal(day(4, 15)) {
+			t.Errorf("lamp delivery %+v", lamp)
+		}
+		if mug.SupplierID != f.Supplier || mug.From.Country != "PT" || !mug.Shipped.Equal(day(5, 11)) || !mug.Delivered.Equal(day(9, 16)) {
+			t.Errorf("mug delivery %+v", mug)
+		}
+
+		// The order arrived (in full) on Monday 9, three days after its
+		// latest day: late for both suppliers and both lanes.
+		c, err := learned.Calibrate(ctx, db.R, day(20, 0), 30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Overall.Orders != 1 || c.Overall.Late != 1 || c.Overall.MaxLateDays != 3 || c.Overall.MedianSlackDays != -2.67 {
+			t.Errorf("overall %+v", c.Overall)
+		}
+		if len(c.BySupplier) != 2 || c.BySupplier[0].Late != 1 || c.BySupplier[1].Late != 1 {
+			t.Errorf("by supplier %+v", c.BySupplier)
+		}
+		if len(c.ByLane) != 2 || c.ByLane[0].Key != "IT → IT" || c.ByLane[1].Key != "PT → IT" {
+			t.Errorf("by lane %+v", c.ByLane)
+		}
+	})
+}
