@@ -47,7 +47,8 @@ func TestConsoleStaleness(t *testing.T) {
 
 		r := ops.get(lisbon)
 		wantStatus(t, r, http.StatusOK)
-		wantBody(t, r, "Feed and staleness", "2026-03-02 09:30 UTC (0m ago)", "none: never stale", `id="feed-badge">fresh`, "Save staleness")
+		wantBody(t, r, "Feed and staleness", "2026-03-02 09:30 UTC (0m ago)", "none: never stale", `id="feed-badge">fresh`, "Save staleness",
+			`id="feed-page" href="/console/feeds/suppliers/`+strconv.FormatInt(seed.lisbon.ID, 10)+`"`)
 
 		for _, tt := range []struct {
 			name string
