@@ -152,8 +152,10 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	a.inventory = inventory.New(db, a.now, invOpts)
 	staleness.Inventory = a.inventory
 	a.customers = customers.NewService(db, a.now)
+	// Each new order is given the delivery promise (docs/promise.md).
+	a.promise = calendars.New(db, a.now, calendars.Options{})
 	a.orders, err = orders.New(db, a.inventory, a.customers, a.jobs, a.now,
-		orders.Options{ShortOrders: orders.ShortPolicy(s.ShortOrders), Logger: log})
+		orders.Options{ShortOrders: orders.ShortPolicy(s.ShortOrders), Logger: log, Promiser: a.promise})
 	if err != nil {
 		db.Close()
 		return nil, usageError{err.Error()}
@@ -174,7 +176,6 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	}
 	pullWorkers.Bind(a.feeds)
 	pruneFeeds.Feeds = a.feeds
-	a.promise = calendars.New(db, a.now, calendars.Options{})
 	a.learn = &learned.Refresher{DB: db, Now: a.now, Target: a.promise, Logger: log}
 	learnPromise.Refresher = a.learn
 	return a, nil

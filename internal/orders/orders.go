@@ -142,10 +142,13 @@ type Order struct {
 	Note            string            `json:"note,omitempty"`
 	Lines           []Line            `json:"lines"`
 	Holds           []Hold            `json:"holds"`
-	AtRisk          []Risk            `json:"at_risk" doc:"Open at-risk flags: the order may miss its promised window"`
-	PlacedAt        time.Time         `json:"placed_at"`
-	CreatedAt       time.Time         `json:"created_at"`
-	UpdatedAt       time.Time         `json:"updated_at"`
+	// Promise is the delivery promise made when the order was placed; nil
+	// when none could be made (promise.go).
+	Promise   *Promised `json:"promise,omitempty" doc:"The delivery promise made when the order was placed; absent when none could be made"`
+	AtRisk    []Risk    `json:"at_risk" doc:"Open at-risk flags: the order may miss its promised window"`
+	PlacedAt  time.Time `json:"placed_at"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Line is one line of an order and the decision taken for its units.

@@ -301,10 +301,16 @@ func (s *Service) Place(ctx context.Context, in PlaceInput) (Placed, error) {
 	if err := s.releaseDue(ctx, p); err != nil {
 		return Placed{}, err
 	}
+	// The delivery promise is computed before the write transaction, so
+	// not under SQLite's write lock (promise.go).
+	promised := s.promise(ctx, p)
 	var o *Order
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		o, err = s.place(ctx, tx, p)
+		if err == nil && promised != nil {
+			err = storePromise(ctx, tx, o, promised)
+		}
 		return err
 	})
 	if err != nil {

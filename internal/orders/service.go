@@ -31,6 +31,9 @@ type Options struct {
 	// ShortOrders is the store policy for orders that cannot be met (default RefuseShort).
 	ShortOrders ShortPolicy
 	Logger      *slog.Logger
+	// Promiser, when set, computes the delivery promise stored on each new
+	// order (promise.go); an order it cannot promise gets none.
+	Promiser Promiser
 }
 
 // Service places and changes orders.

@@ -18,19 +18,21 @@ import (
 const orderColumns = `id, channel, COALESCE(external_id, ''), customer_id, email, locale, state, currency,
 	subtotal_amount, discount_amount, shipping_amount, tax_amount, taxes_included, total_amount, charged_amount, refunded_amount,
 	ship_name, ship_company, ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, ship_country, ship_phone,
-	payment_status, risk, note, placed_at, created_at, updated_at`
+	payment_status, risk, note, placed_at, created_at, updated_at, ` + promiseColumns
 
 func scanOrder(row interface{ Scan(...any) error }) (*Order, error) {
 	var o Order
 	var sub, disc, ship, tax, total, charged, refunded int64
 	a := &o.ShippingAddress
-	err := row.Scan(&o.Number, &o.Channel, &o.ExternalID, &o.CustomerID, &o.Email, &o.Locale, &o.State, &o.Currency,
+	var pr promiseScan
+	err := row.Scan(append([]any{&o.Number, &o.Channel, &o.ExternalID, &o.CustomerID, &o.Email, &o.Locale, &o.State, &o.Currency,
 		&sub, &disc, &ship, &tax, &o.TaxesIncluded, &total, &charged, &refunded,
 		&a.Name, &a.Company, &a.Line1, &a.Line2, &a.City, &a.Region, &a.PostalCode, &a.Country, &a.Phone,
-		&o.Payment.Status, &o.Payment.Risk, &o.Note, &o.PlacedAt, &o.CreatedAt, &o.UpdatedAt)
+		&o.Payment.Status, &o.Payment.Risk, &o.Note, &o.PlacedAt, &o.CreatedAt, &o.UpdatedAt}, pr.dest()...)...)
 	if err != nil {
 		return nil, err
 	}
+	o.Promise = pr.promised()
 	m := func(v int64) money.Money { return money.Money{Amount: v, Currency: o.Currency} }
 	o.Subtotal, o.Discount, o.Shipping, o.Tax, o.Total, o.Charged, o.Refunded = m(sub), m(disc), m(ship), m(tax), m(total), m(charged), m(refunded)
 	o.PlacedAt, o.CreatedAt, o.UpdatedAt = o.PlacedAt.UTC(), o.CreatedAt.UTC(), o.UpdatedAt.UTC()
