@@ -20,6 +20,12 @@ import (
 
 var ctx = context.Background()
 
+var discard = slog.New(slog.DiscardHandler)
+
+type nopTarget struct{}
+
+func (nopTarget) SetLearned(promise.Learned) {}
+
 // deliver places an order for one MUG-1 at placed and takes it through the
 // orders service: sent to the supplier at once, shipped at shipped,
 // delivered at delivered.
@@ -113,7 +119,7 @@ func TestRefreshLearnsFromDeliveredOrders(t *testing.T) {
 		}
 
 		// Too few deliveries for the default thresholds: nothing changes.
-		r := &learned.Refresher{DB: db, Now: f.Clock.Now, Target: svc, Logger: slog.New(slog.DiscardHandler)}
+		r := &learned.Refresher{DB: db, Now: f.Clock.Now, Target: svc, Logger: discard}
 		if _, err := r.Refresh(ctx); err != nil {
 			t.Fatal(err)
 		}
