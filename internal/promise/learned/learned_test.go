@@ -364,3 +364,35 @@ func TestRefreshWorkerAndRun(t *testing.T) {
 		}
 	})
 }
+
+// A fitted model answers many promises at once (go test -race).
+func TestModelConcurrentReads(t *testing.T) {
+	var ds []learned.Delivery
+	for i := range 50 {
+		p := orderstest.T0.Add(time.Duration(i) * time.Hour)
+		ds = append(ds, learned.Delivery{Order: int64(i), SupplierID: 7, Delivery: estimate.Delivery{Supplier: "7",
+			From: estimate.Place{Country: "PT"}, To: estimate.Place{Country: "IT", Postal: "20121"},
+			Purchased: p, Shipped: p.Add(48 * time.Hour), Delivered: p.Add(120 * time.Hour)}})
+	}
+	m, skipped := learned.Fit(ds, orderstest.T0.AddDate(0, 0, 10), learned.Options{})
+	if skipped != 0 || m.Count() != 50 {
+		t.Fatalf("fit %d, skipped %d", m.Count(), skipped)
+	}
+	done := make(chan float64)
+	for range 8 {
+		go func() {
+			var sum float64
+			for range 200 {
+				h, _ := m.Handling(7, 0.9)
+				tr, _ := m.Transit(promise.Lane{FromCountry: "PT", ToCountry: "IT", ToPostal: "20121"}, 0.9)
+				sum += h + tr
+			}
+			done <- sum / 200
+		}()
+	}
+	for range 8 {
+		if got := <-done; math.Abs(got-5) > 0.5 {
+			t.Errorf("handling + transit at 0.9: %v, want about 5 days", got)
+		}
+	}
+}
