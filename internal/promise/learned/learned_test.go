@@ -396,3 +396,54 @@ func TestModelConcurrentReads(t *testing.T) {
 		}
 	}
 }
+
+// End to end: orders promised at intake by the calendars service, then
+// delivered, are calibrated without touching the database by hand; after a
+// refresh, new orders are promised from the learned times.
+func TestIntakePromisesAreCalibratedAndLearned(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		var f *orderstest.Fixture
+		svc := calendars.New(db, func() time.Time { return f.Clock.Now() }, calendars.Options{})
+		f = orderstest.New(t, db, orders.Options{Promiser: svc})
+		f.AddSKU("MUG-1", 100)
+		cs, err := svc.CreateCarrierService(ctx, calendars.CarrierServiceInput{Name: "CTT Expresso", PickupDays: []string{"mon-fri"},
+			Transit: []calendars.TransitRow{{FromZone: "PT", ToZone: "IT", MinDays: 2, MaxDays: 4}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.SetCalendar(ctx, f.Supplier, calendars.CalendarInput{ProcessingDays: []string{"mon-fri"}, Cutoff: "14:00",
+			HandlingDays: 1, CarrierServiceIDs: []int64{cs.ID}}); err != nil {
+			t.Fatal(err)
+		}
+		// Monday 2 March 09:30: promised by Monday 9 (ship Tuesday 3, 2 to 4
+		// delivery days). Six orders, each shipped a day later and
+		// delivered 8 days after purchase: all late by one day.
+		for range 6 {
+			deliver(t, f, orderstest.T0, orderstest.T0.Add(24*time.Hour), orderstest.T0.Add(8*24*time.Hour))
+		}
+		c, err := learned.Calibrate(ctx, db.R, time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC), 30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Delivered Tuesday 10 at 09:30; the latest day ended at midnight.
+		if o := c.Overall; o.Orders != 6 || o.Late != 6 || o.MaxLateDays != 1 || o.MedianSlackDays != -0.4 {
+			t.Errorf("calibration of intake promises: %+v", o)
+		}
+
+		f.Clock.Set(time.Date(2026, 3, 23, 9, 30, 0, 0, time.UTC)) // a Monday
+		r := &learned.Refresher{DB: db, Now: f.Clock.Now, Target: svc, Logger: discard,
+			Options: learned.Options{MinSupplier: 5, MinLane: 5, Model: estimate.Config{MinCount: 3}}}
+		if _, err := r.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		p, err := f.Orders.Place(ctx, orderstest.Input("next@example.com", "MUG-1", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Learned: handed over after about a day, then about 7 days on the
+		// road: later than the configured Monday 30 March.
+		if p.Order.Promise == nil || p.Order.Promise.Latest < "2026-03-31" {
+			t.Errorf("promise after learning: %+v", p.Order.Promise)
+		}
+	})
+}
