@@ -45,10 +45,19 @@ type Promised struct {
 // ConfidencePercent is the confidence as a whole percentage (for pages).
 func (p Promised) ConfidencePercent() int { return int(math.Round(p.Confidence * 100)) }
 
+// StalePromiseAge is how long before its intake an order may have been
+// placed and still be promised.
+const StalePromiseAge = 24 * time.Hour
+
 // promise asks the Promiser for p's promise: nil when there is no Promiser
 // or the order cannot be promised (logged, never an error).
 func (s *Service) promise(ctx context.Context, p *planned) *Promised {
 	if s.opts.Promiser == nil {
+		return nil
+	}
+	// An order placed long before it reaches Orderly (a CSV import of past
+	// orders) gets none: a promise computed now is not what it was told.
+	if p.placedAt.Before(s.clock().Add(-StalePromiseAge)) {
 		return nil
 	}
 	req := PromiseRequest{Country: p.addr.Country, PostalCode: p.addr.PostalCode, Lines: make([]PromiseLine, len(p.lines))}

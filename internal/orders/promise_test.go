@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -54,6 +55,17 @@ func TestPlaceStoresThePromise(t *testing.T) {
 		}
 		if diff := cmp.Diff(want, got.Promise); diff != "" {
 			t.Errorf("stored promise (-want +got):\n%s", diff)
+		}
+
+		// An order placed two days before it arrives (an import) is not promised.
+		old := orderstest.Input("old@example.com", "A-1", 1)
+		old.PlacedAt = orderstest.T0.Add(-48 * time.Hour)
+		placed, err = f.Orders.Place(ctx, old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if placed.Order.Promise != nil || len(fp.asks) != 1 {
+			t.Errorf("an order placed two days ago was promised %+v (%d asks)", placed.Order.Promise, len(fp.asks))
 		}
 
 		// No promise can be made: the order is placed all the same, without one.
