@@ -34,6 +34,12 @@ type Calibrator struct {
 	// that over time the rate kept tends to Target even when the scores
 	// lag behind a sudden change.
 	Gain float64
+	// Censored, when set, treats orders still on their way as censored at
+	// their lower bound (a weighted Kaplan–Meier estimate of the scores)
+	// instead of leaving them out until they are certainly missed: an
+	// order that is slow so far pushes the level up before it arrives, so
+	// a short Window reacts to a burst days or weeks earlier.
+	Censored bool
 
 	known  []Score // in the order added (nondecreasing purchase time not required)
 	offset float64
@@ -86,7 +92,7 @@ func (c *Calibrator) Update(now time.Time, pending []Score) {
 		}
 	}
 	c.known = keep
-	type wu struct{ u, w float64 }
+	type wu = weighted
 	var tau float64
 	if c.HalfLife > 0 {
 		tau = c.HalfLife.Hours() / 24 / math.Ln2
@@ -120,6 +126,10 @@ func (c *Calibrator) Update(now time.Time, pending []Score) {
 		c.ready = false
 		return
 	}
+	if c.Censored {
+		c.base, c.ready = kaplanMeier(known, open, c.Target, knownW+openW), true
+		return
+	}
 	// At a level L, a known order was missed when its score is above L; an
 	// order on its way was certainly missed when its lower bound is above
 	// L, and is otherwise undecided and left out. The level is the lowest
@@ -145,4 +155,38 @@ func (c *Calibrator) Update(now time.Time, pending []Score) {
 		}
 	}
 	c.base, c.ready = level, true
+}
+
+type weighted struct{ u, w float64 }
+
+// kaplanMeier returns the lowest known score at which the weighted
+// Kaplan–Meier estimate of the score distribution, from the known scores
+// (events) and the lower bounds of orders on their way (censored), reaches
+// target — raised by the conformal n+1 correction (total is the weight of
+// both). Both slices are sorted by score.
+func kaplanMeier(known, open []weighted, target, total float64) float64 {
+	need := math.Min(target*(total+1)/total, 1)
+	atRisk := total
+	surv := 1.0
+	j := 0
+	for i := 0; i < len(known); {
+		u := known[i].u
+		// Orders censored below u leave the risk set first.
+		for j < len(open) && open[j].u < u {
+			atRisk -= open[j].w
+			j++
+		}
+		d := 0.0
+		for ; i < len(known) && known[i].u == u; i++ {
+			d += known[i].w
+		}
+		if atRisk > 0 {
+			surv *= 1 - math.Min(d/atRisk, 1)
+		}
+		atRisk -= d
+		if 1-surv >= need-1e-12 {
+			return u
+		}
+	}
+	return 1
 }

@@ -217,6 +217,34 @@ func TestCalibratorFindsTheLevel(t *testing.T) {
 	}
 }
 
+func TestCensoredCalibratorCountsOrdersOnTheirWay(t *testing.T) {
+	// A calibrated model (scores uniform on [0,1]) during a slowdown: of
+	// 1,500 recent orders, 500 fast ones arrived (scores on [0, 0.5]),
+	// 500 ordinary ones arrived (on [0, 1]) and 500 are still on their way
+	// with half their predicted probability used up (lower bound 0.5);
+	// they will arrive with scores on [0.5, 1], so all 1,500 are uniform
+	// and the 90% level is 0.9. Leaving the 500 out until they are missed
+	// sees mostly the fast ones and promises too early (0.8); counting
+	// them as censored (Kaplan–Meier) finds 0.9.
+	now := t0.Add(2000 * time.Hour)
+	var open []Score
+	plain := Calibrator{Target: 0.9, Window: 200 * day, Min: 10, Default: 0.5}
+	km := plain
+	km.Censored = true
+	for i := range 500 {
+		at := t0.Add(time.Duration(i) * time.Hour)
+		for _, c := range []*Calibrator{&plain, &km} {
+			c.Add(Score{Purchased: at, U: (float64(i) + 0.5) / 1000})
+			c.Add(Score{Purchased: at, U: (float64(i) + 0.5) / 500})
+		}
+		open = append(open, Score{Purchased: at.Add(1000 * time.Hour), U: 0.5})
+	}
+	plain.Update(now, open)
+	km.Update(now, open)
+	near(t, "level leaving orders on their way out", plain.Level(), 0.8, 0.01)
+	near(t, "level with orders on their way censored", km.Level(), 0.9, 0.01)
+}
+
 func TestWorkingDays(t *testing.T) {
 	brt, err := time.LoadLocation("America/Sao_Paulo")
 	if err != nil {
