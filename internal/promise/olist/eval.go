@@ -44,11 +44,15 @@ func DefaultOptions() Options {
 			PostalDigits: 1,
 			DaysOff:      []time.Weekday{time.Saturday, time.Sunday},
 		},
+		// Orders of the last 45 days, weights halving every 30, those on
+		// their way counted as censored: a short look-back that is not
+		// biased toward the fast orders (docs/promise.md).
 		Calibrator: estimate.Calibrator{
-			Window:   150 * 24 * time.Hour,
-			HalfLife: 150 * 24 * time.Hour,
+			Window:   45 * 24 * time.Hour,
+			HalfLife: 30 * 24 * time.Hour,
 			Min:      30,
 			Default:  0.95,
+			Censored: true,
 		},
 	}
 }
