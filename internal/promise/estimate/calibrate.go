@@ -14,6 +14,10 @@ import (
 type Score struct {
 	Purchased time.Time
 	U         float64
+	// Weight scales the score's recency weight (0 stands for 1): a
+	// sample that over- or under-represents some orders can be weighed
+	// back to the population.
+	Weight float64
 }
 
 // Calibrator chooses the quantile level to promise at so that recent orders
@@ -105,6 +109,9 @@ func (c *Calibrator) Update(now time.Time, pending []Score) {
 			w := 1.0
 			if tau > 0 {
 				w = math.Exp(-days(now.Sub(s.Purchased)) / tau)
+			}
+			if s.Weight > 0 {
+				w *= s.Weight
 			}
 			out = append(out, wu{s.U, w})
 			total += w

@@ -245,6 +245,27 @@ func TestCensoredCalibratorCountsOrdersOnTheirWay(t *testing.T) {
 	near(t, "level with orders on their way censored", km.Level(), 0.9, 0.01)
 }
 
+func TestScoreWeights(t *testing.T) {
+	// 1,000 scores uniform on [0,1] and 500 at 0.999: weighed alike, a
+	// third of the orders are missed below 0.999; weighed at 0.02 (a
+	// sample that holds every slow order but 2% of the others, weighed
+	// back), they are 1% of the orders and the 90% level stays near 0.9.
+	now := t0.Add(2000 * time.Hour)
+	for _, tc := range []struct {
+		weight, want float64
+	}{{0, 0.999}, {0.02, 0.91}} {
+		c := Calibrator{Target: 0.9, Window: 200 * day, Min: 10, Default: 0.5, Hi: 0.9999, Censored: true}
+		for i := range 1000 {
+			c.Add(Score{Purchased: t0.Add(time.Duration(i) * time.Hour), U: (float64(i) + 0.5) / 1000})
+		}
+		for i := range 500 {
+			c.Add(Score{Purchased: t0.Add(time.Duration(i) * time.Hour), U: 0.999, Weight: tc.weight})
+		}
+		c.Update(now, nil)
+		near(t, fmt.Sprintf("level with slow orders weighed %g", tc.weight), c.Level(), tc.want, 0.006)
+	}
+}
+
 func TestWorkingDays(t *testing.T) {
 	brt, err := time.LoadLocation("America/Sao_Paulo")
 	if err != nil {

@@ -30,6 +30,11 @@ type Options struct {
 	// (Target is set from Options.Target).
 	Model      estimate.Config
 	Calibrator estimate.Calibrator
+	// Undelivered is the weight, in the calibration, of an order that
+	// never arrived and was not cancelled (shipped, invoiced, processing,
+	// …): it is on its way, censored, from its purchase on. 0 leaves such
+	// orders out.
+	Undelivered float64
 }
 
 // DefaultOptions are the settings behind the figures in docs/promise.md.
@@ -94,6 +99,7 @@ type pending struct {
 	purchased time.Time
 	dist      estimate.Dist
 	dayStart  time.Time // start of the delivery day in the customer's zone
+	weight    float64
 }
 
 // Evaluate replays d's delivered orders in purchase-time order. Before each
@@ -110,11 +116,13 @@ func Evaluate(d *Data, opt Options) (*Result, error) {
 			return nil, fmt.Errorf("olist: quantile %v must be between 0 and 1", q)
 		}
 	}
-	var orders []*Order
+	var orders, undelivered []*Order
 	for i := range d.Orders {
 		o := &d.Orders[i]
 		if o.Status == "delivered" && !o.Delivered.IsZero() && !o.Estimated.IsZero() && len(o.Sellers) > 0 {
 			orders = append(orders, o)
+		} else if o.Delivered.IsZero() && len(o.Sellers) > 0 && opt.Undelivered > 0 && o.Status != "canceled" && o.Status != "unavailable" {
+			undelivered = append(undelivered, o)
 		}
 	}
 	if len(orders) == 0 {
@@ -141,8 +149,23 @@ func Evaluate(d *Data, opt Options) (*Result, error) {
 	next := 0 // next delivery to learn
 	var levelDay time.Time
 	var events eventHeap
+	nextU := 0
 	for _, o := range orders {
 		now := o.Purchased
+		for ; nextU < len(undelivered) && undelivered[nextU].Purchased.Before(now); nextU++ {
+			u := undelivered[nextU]
+			to := estimate.Place{Country: "BR", Region: u.CustomerState, Postal: u.CustomerZip}
+			var dist estimate.Dist
+			ok := true
+			for _, s := range u.Sellers {
+				sd, sok := model.Total(s.ID, estimate.Place{Country: "BR", Region: s.State, Postal: s.Zip}, to, u.Purchased)
+				ok = ok && sok
+				dist = estimate.Max(dist, sd)
+			}
+			if ok {
+				inflight[u] = pending{purchased: u.Purchased, dist: dist, weight: opt.Undelivered}
+			}
+		}
 		for next < len(byDelivery) && byDelivery[next].Delivered.Before(now) {
 			done := byDelivery[next]
 			next++
@@ -161,7 +184,7 @@ func Evaluate(d *Data, opt Options) (*Result, error) {
 			levelDay = day
 			var lower []estimate.Score
 			for _, p := range inflight {
-				lower = append(lower, estimate.Score{Purchased: p.purchased, U: p.dist.CDF(dayDays(now.Sub(p.purchased)))})
+				lower = append(lower, estimate.Score{Purchased: p.purchased, U: p.dist.CDF(dayDays(now.Sub(p.purchased))), Weight: p.weight})
 			}
 			cal.Update(now, lower)
 			if opt.InFlight {
