@@ -130,9 +130,6 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	// Old feed runs and their row errors are pruned daily.
 	pruneFeeds := &feeds.PruneWorker{Logger: log}
 	river.AddWorker(workers, pruneFeeds)
-	// Delivery times learned from delivered orders are rebuilt daily (docs/promise.md).
-	learnPromise := &learned.RefreshWorker{}
-	river.AddWorker(workers, learnPromise)
 	syncEvery := s.StorefrontSyncEvery
 	if syncEvery <= 0 {
 		syncEvery = defaultStorefrontSync
@@ -140,7 +137,6 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	a.jobs, err = jobs.New(db, jobs.Config{Logger: log, Now: a.now, MaxWorkers: s.JobWorkers, PruneEvery: s.PruneEvery,
 		Workers: workers, PeriodicJobs: []*river.PeriodicJob{orders.PreorderReleaseJob(time.Minute), storefront.DispatchJob(syncEvery),
 			inventory.StalenessJob(time.Minute), feeds.PullDispatchJob(time.Minute), feeds.PruneJob(24 * time.Hour),
-			learned.RefreshJob(learned.DefaultRefreshEvery),
 			orders.AtRiskJob(atRiskEvery)}})
 	if err != nil {
 		db.Close()
@@ -177,7 +173,6 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	pullWorkers.Bind(a.feeds)
 	pruneFeeds.Feeds = a.feeds
 	a.learn = &learned.Refresher{DB: db, Now: a.now, Target: a.promise, Logger: log}
-	learnPromise.Refresher = a.learn
 	return a, nil
 }
 

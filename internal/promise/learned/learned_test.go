@@ -320,24 +320,21 @@ type recorder struct{ got chan promise.Learned }
 
 func (r recorder) SetLearned(l promise.Learned) { r.got <- l }
 
-func TestRefreshWorkerAndRun(t *testing.T) {
+func TestRefreshAndRun(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		f, _ := setup(t, db)
 		deliver(t, f, orderstest.T0, orderstest.T0.Add(24*time.Hour), orderstest.T0.Add(72*time.Hour))
 
-		if err := (&learned.RefreshWorker{}).Work(ctx, nil); err == nil {
-			t.Error("an unbound worker did not fail")
-		}
 		rec := recorder{got: make(chan promise.Learned, 10)}
 		r := &learned.Refresher{DB: db, Now: f.Clock.Now, Target: rec, Logger: discard}
-		if err := (&learned.RefreshWorker{Refresher: r}).Work(ctx, nil); err != nil {
+		if _, err := r.Refresh(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if m := (<-rec.got).(*learned.Model); m.Count() != 1 || !m.At().Equal(f.Clock.Now()) {
-			t.Errorf("the job's model: %d deliveries at %s", m.Count(), m.At())
+			t.Errorf("the refreshed model: %d deliveries at %s", m.Count(), m.At())
 		}
 
-		// Run keeps the model of the job while it is fresh, and rebuilds
+		// Run keeps a model while it is fresh, and rebuilds
 		// at once when it is older than the period.
 		c, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})

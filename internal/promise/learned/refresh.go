@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/orderly-oms/orderly/internal/promise"
 	"github.com/orderly-oms/orderly/internal/store"
 )
@@ -102,35 +100,4 @@ func (r *Refresher) Run(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 	}
-}
-
-// RefreshArgs is the periodic job that rebuilds the model.
-type RefreshArgs struct{}
-
-// Kind is the River job kind.
-func (RefreshArgs) Kind() string { return "refresh_learned_promise" }
-
-// RefreshWorker works RefreshArgs with Refresher (set once it exists).
-type RefreshWorker struct {
-	river.WorkerDefaults[RefreshArgs]
-	Refresher *Refresher
-}
-
-// Work rebuilds the model of the process that runs the job.
-func (w *RefreshWorker) Work(ctx context.Context, _ *river.Job[RefreshArgs]) error {
-	if w.Refresher == nil {
-		return fmt.Errorf("refresh learned delivery times: the worker is not bound to a refresher")
-	}
-	_, err := w.Refresher.Refresh(ctx)
-	return err
-}
-
-// RefreshJob is the periodic job, run at start and every period.
-func RefreshJob(period time.Duration) *river.PeriodicJob {
-	if period <= 0 {
-		period = DefaultRefreshEvery
-	}
-	return river.NewPeriodicJob(river.PeriodicInterval(period),
-		func() (river.JobArgs, *river.InsertOpts) { return RefreshArgs{}, nil },
-		&river.PeriodicJobOpts{ID: RefreshArgs{}.Kind(), RunOnStart: true})
 }
