@@ -260,12 +260,20 @@ func (s *Service) SetCalendar(ctx context.Context, supplierID int64, in Calendar
 
 // DeleteCalendar removes a supplier's calendar: it can no longer be promised.
 func (s *Service) DeleteCalendar(ctx context.Context, supplierID int64) error {
-	res, err := s.db.W.ExecContext(ctx, `DELETE FROM supplier_calendars WHERE supplier_id = $1`, supplierID)
+	return s.changeOne(ctx, fmt.Sprintf("delete calendar of supplier %d", supplierID), fmt.Sprintf("supplier %d has no delivery calendar", supplierID),
+		`DELETE FROM supplier_calendars WHERE supplier_id = $1`, supplierID)
+}
+
+// changeOne runs a statement (what it does names its error) that must
+// change the row it names (else notFound is the error) and drops the cached
+// engine.
+func (s *Service) changeOne(ctx context.Context, what, notFound, query string, args ...any) error {
+	res, err := s.db.W.ExecContext(ctx, query, args...)
 	if err != nil {
-		return fmt.Errorf("delete calendar of supplier %d: %w", supplierID, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return apperr.New(apperr.NotFound, "supplier %d has no delivery calendar", supplierID)
+		return apperr.New(apperr.NotFound, "%s", notFound)
 	}
 	s.invalidate()
 	return nil
@@ -346,15 +354,7 @@ func (s *Service) UpdateCarrierService(ctx context.Context, id int64, in Carrier
 // DeleteCarrierService deletes a carrier service. Calendars that named it
 // stop naming it (a calendar left with none uses any carrier with a lane).
 func (s *Service) DeleteCarrierService(ctx context.Context, id int64) error {
-	res, err := s.db.W.ExecContext(ctx, `DELETE FROM carrier_services WHERE id = $1`, id)
-	if err != nil {
-		return fmt.Errorf("delete carrier service %d: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return apperr.New(apperr.NotFound, "carrier service %d not found", id)
-	}
-	s.invalidate()
-	return nil
+	return s.changeOne(ctx, fmt.Sprintf("delete carrier service %d", id), fmt.Sprintf("carrier service %d not found", id), `DELETE FROM carrier_services WHERE id = $1`, id)
 }
 
 // --- remote-area rules ---
@@ -386,29 +386,17 @@ func (s *Service) UpdateRemoteRule(ctx context.Context, id int64, in RemoteRuleI
 	if err != nil {
 		return RemoteRule{}, err
 	}
-	res, err := s.db.W.ExecContext(ctx, `UPDATE remote_area_rules SET name = $1, country = $2, postal_from = $3, postal_to = $4,
-		extra_days = $5, updated_at = $6 WHERE id = $7`, r.Name, r.Country, r.From, r.To, r.ExtraDays, s.timestamp(), id)
-	if err != nil {
-		return RemoteRule{}, fmt.Errorf("save remote-area rule %d: %w", id, err)
+	if err := s.changeOne(ctx, fmt.Sprintf("save remote-area rule %d", id), fmt.Sprintf("remote-area rule %d not found", id), `UPDATE remote_area_rules SET name = $1,
+		country = $2, postal_from = $3, postal_to = $4, extra_days = $5, updated_at = $6 WHERE id = $7`,
+		r.Name, r.Country, r.From, r.To, r.ExtraDays, s.timestamp(), id); err != nil {
+		return RemoteRule{}, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return RemoteRule{}, apperr.New(apperr.NotFound, "remote-area rule %d not found", id)
-	}
-	s.invalidate()
 	return getRemote(ctx, s.db.W, id)
 }
 
 // DeleteRemoteRule deletes a remote-area rule.
 func (s *Service) DeleteRemoteRule(ctx context.Context, id int64) error {
-	res, err := s.db.W.ExecContext(ctx, `DELETE FROM remote_area_rules WHERE id = $1`, id)
-	if err != nil {
-		return fmt.Errorf("delete remote-area rule %d: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return apperr.New(apperr.NotFound, "remote-area rule %d not found", id)
-	}
-	s.invalidate()
-	return nil
+	return s.changeOne(ctx, fmt.Sprintf("delete remote-area rule %d", id), fmt.Sprintf("remote-area rule %d not found", id), `DELETE FROM remote_area_rules WHERE id = $1`, id)
 }
 
 // --- zones and settings ---
