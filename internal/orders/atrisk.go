@@ -27,8 +27,7 @@ import (
 type RiskReason string
 
 // Risk reasons. The column is free text so that new reasons need no
-// migration: supplier acknowledgement deadlines and stalled tracking come with
-// routing (issue 7) as further RiskChecks.
+// migration.
 const (
 	// RiskNotSent: some open line is not with a supplier yet and the end of
 	// the promised ship-by day is within AtRiskOptions.NotSentWithin (or past).
@@ -43,6 +42,14 @@ const (
 	// RiskLate: the promised latest day has ended and the order is not
 	// delivered (nor shipped in full: see docs/promise.md).
 	RiskLate RiskReason = "late"
+	// RiskNotAcknowledged: a purchase order was sent and its supplier has
+	// not accepted or rejected some of the order's lines by the deadline of
+	// its acknowledgement SLA.
+	RiskNotAcknowledged RiskReason = "not_acknowledged"
+	// RiskTrackingStalled: a shipment of the order is not delivered and its
+	// tracking has not moved for AtRiskOptions.TrackingStalledAfter, or the
+	// carrier reported an exception or a return.
+	RiskTrackingStalled RiskReason = "tracking_stalled"
 )
 
 // Events of the at-risk job.
@@ -53,12 +60,12 @@ const (
 
 // RiskReasons lists the reasons the built-in checks raise.
 func RiskReasons() []RiskReason {
-	return []RiskReason{RiskNotSent, RiskNotShipped, RiskRestockLate, RiskLate}
+	return []RiskReason{RiskNotSent, RiskNotShipped, RiskRestockLate, RiskLate, RiskNotAcknowledged, RiskTrackingStalled}
 }
 
 // Risk is an open at-risk flag of an order.
 type Risk struct {
-	Reason RiskReason `json:"reason" doc:"not_sent, not_shipped, restock_late or late" example:"not_shipped"`
+	Reason RiskReason `json:"reason" doc:"not_sent, not_shipped, restock_late, late, not_acknowledged or tracking_stalled" example:"not_shipped"`
 	Detail string     `json:"detail" doc:"What is wrong, for people" example:"not shipped by the promised ship-by day 2026-03-04"`
 	Since  time.Time  `json:"since" doc:"When the flag was raised"`
 }
@@ -74,8 +81,10 @@ type AtRiskOptions struct {
 	// Location is the store's time zone: the days of the promise end at its
 	// midnight when the order's supplier is not known (default UTC).
 	Location *time.Location
-	// Checks are further checks run after the built-in ones (the extension
-	// point for issue 7: acknowledgement deadlines, stalled tracking).
+	// TrackingStalledAfter: a shipment not delivered whose tracking has not
+	// moved for this long is stalled (default 4 days).
+	TrackingStalledAfter time.Duration
+	// Checks are further checks run after the built-in ones.
 	Checks []RiskCheck
 }
 
@@ -88,6 +97,9 @@ func (o AtRiskOptions) withDefaults() AtRiskOptions {
 	}
 	if o.Location == nil {
 		o.Location = time.UTC
+	}
+	if o.TrackingStalledAfter <= 0 {
+		o.TrackingStalledAfter = 4 * 24 * time.Hour
 	}
 	return o
 }
@@ -106,6 +118,31 @@ type RiskOrder struct {
 	ShipByEnd time.Time
 	// LatestEnd is the instant the latest day ends in the store's time zone.
 	LatestEnd time.Time
+	// Unacknowledged are the sent purchase orders holding lines of the
+	// order that their supplier has not answered yet.
+	Unacknowledged []RiskAck
+	// Shipments are the order's parcels.
+	Shipments []RiskShipment
+}
+
+// RiskAck is a sent purchase order with lines of the order not yet accepted
+// or rejected by its supplier.
+type RiskAck struct {
+	PurchaseOrder int64
+	Supplier      string
+	Lines         int       // the order's lines on it with units pending
+	DueAt         time.Time // the acknowledgement deadline
+}
+
+// RiskShipment is what the checks see of one parcel.
+type RiskShipment struct {
+	ID             int64
+	Carrier        string
+	TrackingNumber string
+	Status         string // shipped, in_transit, out_for_delivery, delivered, exception, returned
+	ShippedAt      time.Time
+	LastEventAt    time.Time // zero if no tracking event came yet
+	Delivered      bool
 }
 
 // RiskCheck reports whether o is at risk for one reason at now, and why.
@@ -180,7 +217,49 @@ func checkLate(o *RiskOrder, now time.Time, _ AtRiskOptions) (RiskReason, string
 	if now.Before(o.LatestEnd) || o.State == Delivered || o.State == Cancelled {
 		return RiskLate, "", false
 	}
+	// Shipped in full: late only if tracking says so. Lines shipped by hand
+	// (no shipment) are never heard of again, so they cannot be judged.
+	if o.State == Shipped && !slices.ContainsFunc(o.Shipments, func(sh RiskShipment) bool { return !sh.Delivered }) {
+		return RiskLate, "", false
+	}
 	return RiskLate, fmt.Sprintf("not delivered by the end of the promised window (%s to %s)", day(o.Earliest), day(o.Latest)), true
+}
+
+func checkNotAcknowledged(o *RiskOrder, now time.Time, _ AtRiskOptions) (RiskReason, string, bool) {
+	var parts []string
+	for _, a := range o.Unacknowledged {
+		if now.Before(a.DueAt) {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("PO-%d (%s): %s not acknowledged by %s", a.PurchaseOrder, a.Supplier,
+			plural(a.Lines, "line"), a.DueAt.UTC().Format("2006-01-02 15:04 UTC")))
+	}
+	if len(parts) == 0 {
+		return RiskNotAcknowledged, "", false
+	}
+	return RiskNotAcknowledged, strings.Join(parts, "; "), true
+}
+
+func checkTrackingStalled(o *RiskOrder, now time.Time, opts AtRiskOptions) (RiskReason, string, bool) {
+	var parts []string
+	for _, sh := range o.Shipments {
+		if sh.Delivered {
+			continue
+		}
+		parcel := sh.Carrier + " " + sh.TrackingNumber
+		switch last := sh.LastEventAt; {
+		case sh.Status == "exception" || sh.Status == "returned":
+			parts = append(parts, fmt.Sprintf("shipment %s: the carrier reports %s", parcel, sh.Status))
+		case last.IsZero() && !now.Before(sh.ShippedAt.Add(opts.TrackingStalledAfter)):
+			parts = append(parts, fmt.Sprintf("shipment %s: no tracking event since it shipped on %s", parcel, day(sh.ShippedAt.UTC())))
+		case !last.IsZero() && !now.Before(last.Add(opts.TrackingStalledAfter)):
+			parts = append(parts, fmt.Sprintf("shipment %s: no tracking update since %s", parcel, day(last.UTC())))
+		}
+	}
+	if len(parts) == 0 {
+		return RiskTrackingStalled, "", false
+	}
+	return RiskTrackingStalled, strings.Join(parts, "; "), true
 }
 
 func plural(n int, what string) string {
@@ -197,7 +276,7 @@ func Assess(o *RiskOrder, now time.Time, opts AtRiskOptions) map[RiskReason]stri
 	if o == nil || !slices.Contains(openForRisk, o.State) {
 		return out
 	}
-	checks := append([]RiskCheck{checkNotSent, checkNotShipped, checkRestockLate, checkLate}, opts.Checks...)
+	checks := append([]RiskCheck{checkNotSent, checkNotShipped, checkRestockLate, checkLate, checkNotAcknowledged, checkTrackingStalled}, opts.Checks...)
 	for _, c := range checks {
 		if r, d, at := c(o, now, opts); at {
 			out[r] = d
@@ -206,9 +285,9 @@ func Assess(o *RiskOrder, now time.Time, opts AtRiskOptions) map[RiskReason]stri
 	return out
 }
 
-// openForRisk are the states the job looks at: not yet shipped in full,
-// delivered or cancelled.
-var openForRisk = []State{OnHold, AwaitingStock, ReadyToRoute, SentToSupplier, PartiallyShipped}
+// openForRisk are the states the job looks at: not yet delivered or
+// cancelled. A shipped order is looked at for its tracking.
+var openForRisk = []State{OnHold, AwaitingStock, ReadyToRoute, SentToSupplier, PartiallyShipped, Shipped}
 
 // AtRiskResult counts what a run of the at-risk job changed.
 type AtRiskResult struct {
@@ -465,6 +544,9 @@ func (s *Service) riskOrders(ctx context.Context, q store.Querier, ids []int64, 
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("at-risk order lines: %w", err)
 	}
+	if err := s.riskPurchasing(ctx, q, in, args, out); err != nil {
+		return nil, err
+	}
 	// The suppliers holding the orders' stock: the ship-by day ends at
 	// midnight in their time zone (the latest of them if several).
 	rows, err = q.QueryContext(ctx, `SELECT DISTINCT l.order_id, su.timezone FROM order_lines l
@@ -494,6 +576,55 @@ func (s *Service) riskOrders(ctx context.Context, q store.Querier, ids []int64, 
 		zoned[id] = true
 	}
 	return out, rows.Err()
+}
+
+// riskPurchasing reads the unanswered purchase orders and the shipments of
+// the orders in out (issue 7's tables) into their RiskOrders.
+func (s *Service) riskPurchasing(ctx context.Context, q store.Querier, in string, args []any, out map[int64]*RiskOrder) error {
+	rows, err := q.QueryContext(ctx, `SELECT pl.order_id, po.id, su.name, COUNT(*), po.ack_due_at
+		FROM purchase_order_lines pl JOIN purchase_orders po ON po.id = pl.purchase_order_id JOIN suppliers su ON su.id = po.supplier_id
+		WHERE pl.order_id IN (`+in+`) AND pl.qty_pending > 0 AND po.ack_due_at IS NOT NULL
+		GROUP BY pl.order_id, po.id, su.name, po.ack_due_at ORDER BY pl.order_id, po.id`, args...)
+	if err != nil {
+		return fmt.Errorf("at-risk purchase orders: %w", err)
+	}
+	for rows.Next() {
+		var id int64
+		var a RiskAck
+		if err := rows.Scan(&id, &a.PurchaseOrder, &a.Supplier, &a.Lines, &a.DueAt); err != nil {
+			rows.Close()
+			return fmt.Errorf("at-risk purchase orders: %w", err)
+		}
+		a.DueAt = a.DueAt.UTC()
+		out[id].Unacknowledged = append(out[id].Unacknowledged, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("at-risk purchase orders: %w", err)
+	}
+	rows, err = q.QueryContext(ctx, `SELECT order_id, id, carrier, tracking_number, status, shipped_at, last_event_at, delivered_at IS NOT NULL
+		FROM shipments WHERE order_id IN (`+in+`) ORDER BY order_id, id`, args...)
+	if err != nil {
+		return fmt.Errorf("at-risk shipments: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var sh RiskShipment
+		var last sql.NullTime
+		if err := rows.Scan(&id, &sh.ID, &sh.Carrier, &sh.TrackingNumber, &sh.Status, &sh.ShippedAt, &last, &sh.Delivered); err != nil {
+			return fmt.Errorf("at-risk shipments: %w", err)
+		}
+		sh.ShippedAt = sh.ShippedAt.UTC()
+		if last.Valid {
+			sh.LastEventAt = last.Time.UTC()
+		}
+		out[id].Shipments = append(out[id].Shipments, sh)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("at-risk shipments: %w", err)
+	}
+	return nil
 }
 
 // endOfDay is the instant the calendar day d ends in loc.

@@ -334,7 +334,10 @@ func TestAssessIsPure(t *testing.T) {
 	if got := orders.Assess(o, shipBy, opts); got["not_acknowledged"] == "" || len(got) != 1 {
 		t.Errorf("extra check: %v", got)
 	}
+	// Shipped in full by hand (no shipment to track): nothing to judge.
+	opts.Checks = nil
 	o.State = orders.Shipped
+	o.Lines[0].State = orders.LineShipped
 	if got := orders.Assess(o, o.LatestEnd.AddDate(0, 0, 3), opts); len(got) != 0 {
 		t.Errorf("a shipped order: %v, want no flag", got)
 	}
@@ -376,6 +379,92 @@ func TestAtRiskConcurrentRunsRaiseOnce(t *testing.T) {
 			if got := countEvents(events(t, db, n), orders.EventAtRisk); got != 3 {
 				t.Errorf("order %d: %d order.at_risk events, want 3", n, got)
 			}
+		}
+	})
+}
+
+// A sent purchase order the supplier has not answered by its deadline, and a
+// shipment whose tracking stopped moving, are flagged; the flags clear when
+// the supplier answers and the parcel is delivered.
+func TestAtRiskNotAcknowledgedAndTrackingStalled(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := orderstest.New(t, db, orders.Options{})
+		f.AddSKU("MUG-1", 10)
+		o := place(t, f, orderstest.Input("ana@example.com", "MUG-1", 2))
+		promise(t, db, o.Number, "2026-03-06", "2026-03-09", "2026-03-12")
+		if _, err := f.Orders.SendToSupplier(ctx, o.Number, nil, ""); err != nil {
+			t.Fatal(err)
+		}
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if _, err := db.W.ExecContext(ctx, q, args...); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		var offer, variant, line int64
+		if err := db.R.QueryRowContext(ctx, `SELECT so.id, so.variant_id, l.id FROM order_lines l JOIN supplier_offers so ON so.variant_id = l.variant_id
+			WHERE l.order_id = $1`, o.Number).Scan(&offer, &variant, &line); err != nil {
+			t.Fatal(err)
+		}
+		due := time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)
+		exec(`INSERT INTO purchase_orders (supplier_id, state, channel, currency, send_after, sent_at, ack_due_at, created_at, updated_at)
+			VALUES ($1, 'sent', 'console', 'EUR', $2, $2, $3, $2, $2)`, f.Supplier, orderstest.T0, due)
+		var po int64
+		if err := db.R.QueryRowContext(ctx, `SELECT id FROM purchase_orders`).Scan(&po); err != nil {
+			t.Fatal(err)
+		}
+		exec(`INSERT INTO purchase_order_lines (purchase_order_id, supplier_id, order_id, order_line_id, offer_id, variant_id, sku, supplier_sku,
+			title, state, quantity, qty_pending, unit_cost_amount, cost_currency, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, 'MUG-1', 'S-MUG-1', 'Mug', 'pending', 2, 2, 500, 'EUR', $7, $7)`,
+			po, f.Supplier, o.Number, line, offer, variant, orderstest.T0)
+
+		if res := checkAtRisk(t, f, due.Add(-time.Minute)); res.Flagged != 0 {
+			t.Fatalf("before the deadline: %+v, flags %v", res, flags(t, f, o.Number))
+		}
+		checkAtRisk(t, f, due)
+		want := fmt.Sprintf("PO-%d (Fixture Supplier): 1 line not acknowledged by 2026-03-03 10:00 UTC", po)
+		if got := flags(t, f, o.Number); !slices.Equal(reasons(got), []orders.RiskReason{orders.RiskNotAcknowledged}) || got[orders.RiskNotAcknowledged] != want {
+			t.Fatalf("at the deadline: %v, want not_acknowledged %q", got, want)
+		}
+		exec(`UPDATE purchase_order_lines SET qty_pending = 0, qty_accepted = 2, state = 'accepted'`)
+		if res := checkAtRisk(t, f, due.Add(time.Hour)); res.Cleared != 1 || len(flags(t, f, o.Number)) != 0 {
+			t.Fatalf("after the answer: %+v, flags %v, want cleared", res, flags(t, f, o.Number))
+		}
+
+		if _, err := f.Orders.Ship(ctx, o.Number, nil, ""); err != nil {
+			t.Fatal(err)
+		}
+		shipped := time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC)
+		exec(`INSERT INTO shipments (supplier_id, order_id, carrier, carrier_known, tracking_number, status, shipped_at, created_by, created_at, updated_at)
+			VALUES ($1, $2, 'ups', TRUE, '1Z999AA10123456784', 'shipped', $3, 'test', $3, $3)`, f.Supplier, o.Number, shipped)
+		// No event for 4 days after shipping: stalled.
+		if res := checkAtRisk(t, f, shipped.Add(96*time.Hour-time.Second)); res.Flagged != 0 {
+			t.Fatalf("just under 4 days: %+v, flags %v", res, flags(t, f, o.Number))
+		}
+		checkAtRisk(t, f, shipped.Add(96*time.Hour))
+		want = "shipment ups 1Z999AA10123456784: no tracking event since it shipped on 2026-03-04"
+		if got := flags(t, f, o.Number); got[orders.RiskTrackingStalled] != want || len(got) != 1 {
+			t.Fatalf("4 days without an event: %v, want tracking_stalled %q", got, want)
+		}
+		// An event moves it: cleared; an exception raises it again at once.
+		exec(`UPDATE shipments SET status = 'in_transit', last_event_at = $1`, shipped.Add(95*time.Hour))
+		if res := checkAtRisk(t, f, shipped.Add(97*time.Hour)); res.Cleared != 1 {
+			t.Fatalf("after an event: %+v, flags %v, want cleared", res, flags(t, f, o.Number))
+		}
+		exec(`UPDATE shipments SET status = 'exception'`)
+		checkAtRisk(t, f, shipped.Add(98*time.Hour))
+		if got := flags(t, f, o.Number)[orders.RiskTrackingStalled]; got != "shipment ups 1Z999AA10123456784: the carrier reports exception" {
+			t.Fatalf("exception: %q", got)
+		}
+		// Past the latest day and not delivered: late, even though shipped in full.
+		latestEnd := time.Date(2026, 3, 13, 0, 0, 0, 0, time.UTC)
+		checkAtRisk(t, f, latestEnd)
+		if got := reasons(flags(t, f, o.Number)); !slices.Equal(got, []orders.RiskReason{orders.RiskLate, orders.RiskTrackingStalled}) {
+			t.Fatalf("past the window: %v, want late and tracking_stalled", got)
+		}
+		exec(`UPDATE shipments SET status = 'delivered', delivered_at = $1`, latestEnd)
+		if res := checkAtRisk(t, f, latestEnd.Add(time.Hour)); res.Cleared != 2 || len(flags(t, f, o.Number)) != 0 {
+			t.Fatalf("delivered: %+v, flags %v, want both cleared", res, flags(t, f, o.Number))
 		}
 	})
 }
