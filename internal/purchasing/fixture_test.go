@@ -3,7 +3,9 @@ package purchasing
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"github.com/orderly-oms/orderly/internal/apperr"
 	"testing"
 
 	"github.com/orderly-oms/orderly/internal/money"
@@ -112,3 +114,5 @@ func (f *fixture) setFulfilment(supplier int64, channel Channel, batch Batch, cu
 func eur(n int64) money.Money { return money.Money{Amount: n, Currency: "EUR"} }
 
 func cost(cur string, n int64) money.Money { return money.Money{Amount: n, Currency: cur} }
+
+func errorsAs(err error, target **apperr.Error) bool { return errors.As(err, target) }
