@@ -56,6 +56,12 @@ const (
 	// SettingsWrite configures integrations with other systems, such as the
 	// storefronts stock and prices are published to (their secrets included).
 	SettingsWrite Permission = "settings:write"
+	// PurchasingRead shows purchase orders to suppliers (with our costs), their
+	// sends and the suppliers' fulfilment settings; PurchasingWrite changes
+	// those settings, re-sends a PO whose send failed and answers PO lines on
+	// a supplier's behalf.
+	PurchasingRead  Permission = "purchasing:read"
+	PurchasingWrite Permission = "purchasing:write"
 	// SupplierPortal is the supplier console and API: a supplier user sees only
 	// its own supplier's data; the scoping is enforced by the handlers.
 	SupplierPortal Permission = "supplier:portal"
@@ -64,30 +70,33 @@ const (
 // table is the one permission table: which roles hold each permission.
 // docs/permissions.md shows the same table; a test keeps them in step.
 var table = map[Permission][]Role{
-	CatalogRead:    {Owner, Admin, Operations, Support, Finance, ReadOnly},
-	CatalogWrite:   {Owner, Admin, Operations},
-	SuppliersRead:  {Owner, Admin, Operations, Support, Finance, ReadOnly},
-	SuppliersWrite: {Owner, Admin, Operations},
-	StockRead:      {Owner, Admin, Operations, Support, Finance, ReadOnly},
-	StockWrite:     {Owner, Admin, Operations},
-	UsersRead:      {Owner, Admin},
-	UsersWrite:     {Owner, Admin},
-	TokensWrite:    {Owner, Admin},
-	AuditRead:      {Owner, Admin},
-	OrdersRead:     {Owner, Admin, Operations, Support, Finance, ReadOnly},
-	OrdersWrite:    {Owner, Admin, Operations, Support},
-	OrdersImport:   {Owner, Admin, Operations},
-	CustomersRead:  {Owner, Admin, Operations, Support, Finance},
-	PricingRead:    {Owner, Admin, Operations, Finance},
-	PricingWrite:   {Owner, Admin, Finance},
-	SettingsWrite:  {Owner, Admin},
-	SupplierPortal: {Supplier},
+	CatalogRead:     {Owner, Admin, Operations, Support, Finance, ReadOnly},
+	CatalogWrite:    {Owner, Admin, Operations},
+	SuppliersRead:   {Owner, Admin, Operations, Support, Finance, ReadOnly},
+	SuppliersWrite:  {Owner, Admin, Operations},
+	StockRead:       {Owner, Admin, Operations, Support, Finance, ReadOnly},
+	StockWrite:      {Owner, Admin, Operations},
+	UsersRead:       {Owner, Admin},
+	UsersWrite:      {Owner, Admin},
+	TokensWrite:     {Owner, Admin},
+	AuditRead:       {Owner, Admin},
+	OrdersRead:      {Owner, Admin, Operations, Support, Finance, ReadOnly},
+	OrdersWrite:     {Owner, Admin, Operations, Support},
+	OrdersImport:    {Owner, Admin, Operations},
+	CustomersRead:   {Owner, Admin, Operations, Support, Finance},
+	PricingRead:     {Owner, Admin, Operations, Finance},
+	PricingWrite:    {Owner, Admin, Finance},
+	SettingsWrite:   {Owner, Admin},
+	SupplierPortal:  {Supplier},
+	PurchasingRead:  {Owner, Admin, Operations, Support, Finance, ReadOnly},
+	PurchasingWrite: {Owner, Admin, Operations},
 }
 
 // Permissions lists every permission that roles can hold, in table order.
 func Permissions() []Permission {
 	return []Permission{CatalogRead, CatalogWrite, SuppliersRead, SuppliersWrite, StockRead, StockWrite,
-		UsersRead, UsersWrite, TokensWrite, AuditRead, OrdersRead, OrdersWrite, OrdersImport, CustomersRead, PricingRead, PricingWrite, SettingsWrite, SupplierPortal}
+		UsersRead, UsersWrite, TokensWrite, AuditRead, OrdersRead, OrdersWrite, OrdersImport, CustomersRead, PricingRead, PricingWrite, SettingsWrite, SupplierPortal,
+		PurchasingRead, PurchasingWrite}
 }
 
 // RolesWith returns the roles that hold p.
