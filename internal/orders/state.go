@@ -32,7 +32,7 @@ var lineTransitions = map[LineState][]LineState{
 	LineBackordered:    {LineAllocated, LinePreordered, LineShort, LineCancelled},
 	LinePreordered:     {LineAllocated, LineBackordered, LineShort, LineCancelled},
 	LineShort:          {LineAllocated, LineBackordered, LinePreordered, LineCancelled},
-	LineSentToSupplier: {LineShipped, LineAllocated, LineBackordered, LineCancelled},
+	LineSentToSupplier: {LineShipped, LineAllocated, LineBackordered, LineShort, LineCancelled},
 	LineShipped:        {LineDelivered},
 	LineDelivered:      {},
 	LineCancelled:      {},
@@ -88,8 +88,11 @@ func lineState(l *Line, sent, delivered bool) LineState {
 
 // deriveState computes an order's state from its lines and open holds.
 func deriveState(lines []Line, openHolds int) State {
-	var open, shipped, delivered, sent, waiting int
+	var open, shipped, delivered, sent, waiting, partly int
 	for _, l := range lines {
+		if l.Shipped > 0 && l.State != LineShipped && l.State != LineDelivered && l.State != LineCancelled {
+			partly++ // some units of it shipped (a partial shipment)
+		}
 		switch l.State {
 		case LineCancelled:
 			continue
@@ -113,7 +116,7 @@ func deriveState(lines []Line, openHolds int) State {
 		return Shipped
 	case openHolds > 0:
 		return OnHold
-	case shipped+delivered > 0:
+	case shipped+delivered+partly > 0:
 		return PartiallyShipped
 	case waiting > 0:
 		return AwaitingStock
