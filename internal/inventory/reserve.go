@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/auth"
@@ -196,15 +197,51 @@ func (s *Service) ReserveMany(ctx context.Context, tx *sql.Tx, reqs []Request) (
 			return nil, apperr.New(apperr.Unavailable, "offer %d no longer has %d units available", id, q)
 		}
 	}
-	for _, r := range out {
+	if err := recordReservations(ctx, tx, out, now); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// reservationsPerInsert bounds the rows of one multi-row INSERT of
+// reservation rows (SQLite finds each parameter of a statement by a search
+// through a list of them, so thousands of parameters cost more to bind than
+// the statements they save).
+const reservationsPerInsert = 100
+
+// recordReservations writes a reservation row for every allocation of res,
+// many rows per INSERT statement: on PostgreSQL each statement is a round
+// trip. The rows are only a record of what the conditional UPDATEs above
+// took under their row locks, so writing them together changes nothing for
+// concurrent writers.
+func recordReservations(ctx context.Context, tx *sql.Tx, res []Reservation, now time.Time) error {
+	args := []any{now} // $1, shared by every row
+	var values []string
+	flush := func() error {
+		if len(values) == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO stock_reservations (ref, variant_id, offer_id, quantity, created_at)
+			VALUES `+strings.Join(values, ", "), args...)
+		if err != nil {
+			return fmt.Errorf("record reservations: %w", err)
+		}
+		args, values = args[:1], values[:0]
+		return nil
+	}
+	for _, r := range res {
 		for _, a := range r.Allocations {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO stock_reservations (ref, variant_id, offer_id, quantity, created_at)
-				VALUES ($1, $2, $3, $4, $5)`, r.Ref, r.VariantID, a.OfferID, a.Quantity, now); err != nil {
-				return nil, fmt.Errorf("record reservation %s: %w", r.Ref, err)
+			n := len(args)
+			values = append(values, fmt.Sprintf("($%d, $%d, $%d, $%d, $1)", n+1, n+2, n+3, n+4))
+			args = append(args, r.Ref, r.VariantID, a.OfferID, a.Quantity)
+			if len(values) == reservationsPerInsert {
+				if err := flush(); err != nil {
+					return err
+				}
 			}
 		}
 	}
-	return out, nil
+	return flush()
 }
 
 // Release undoes every reservation held for ref inside tx and returns how many

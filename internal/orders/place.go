@@ -70,6 +70,12 @@ type planned struct {
 	shipping int64
 	total    int64
 	placedAt time.Time
+	// existing is the number of the order already placed for the same
+	// channel and external id, or the same delivery id; 0 if none.
+	existing int64
+	// due are the order's variants, in id order, with pre-orders whose
+	// release date has come (releaseDue).
+	due []int64
 }
 
 type plannedLine struct {
@@ -170,7 +176,7 @@ func (s *Service) plan(ctx context.Context, in PlaceInput) (*planned, error) {
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
-	variants, err := s.variantsBySKU(ctx, skus)
+	variants, err := s.intakeRead(ctx, p, skus)
 	if err != nil {
 		return nil, err
 	}
@@ -281,6 +287,71 @@ func (s *Service) variantsBySKU(ctx context.Context, skus []string) (map[string]
 	return out, rows.Err()
 }
 
+// intakeRead reads in one statement everything Place needs before its
+// transaction, and sets p.existing and p.due: one round trip on PostgreSQL,
+// one read transaction on SQLite, instead of three. It returns the variants
+// named, keyed by SKU, as variantsBySKU does (with the same CAST IN list),
+// each with a flag for pre-orders whose release date has come (releaseDue)
+// from its stock policy, and, as scalar subqueries on every row (each run
+// once per statement), the order already placed for p's external id and for
+// its delivery id (duplicate). When no SKU is known there is no row, and the
+// order is refused for its SKUs before duplicates matter.
+func (s *Service) intakeRead(ctx context.Context, p *planned, skus []string) (map[string]variantRow, error) {
+	args := []any{s.clock()}
+	param := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	byExternal, byDelivery := "NULL", "NULL"
+	if p.in.ExternalID != "" {
+		byExternal = "(SELECT id FROM orders WHERE channel = " + param(p.channel) + " AND external_id = " + param(p.in.ExternalID) + ")"
+	}
+	if p.in.DeliveryID != "" {
+		byDelivery = "(SELECT order_id FROM webhook_deliveries WHERE source = " + param(p.channel) +
+			" AND delivery_id = " + param(p.in.DeliveryID) + ")"
+	}
+	uniq := slices.Compact(slices.Sorted(slices.Values(skus)))
+	ph := make([]string, len(uniq))
+	for i, k := range uniq {
+		ph[i] = "CAST(" + param(k) + " AS TEXT)"
+	}
+	rows, err := s.db.R.QueryContext(ctx, `SELECT v.id, v.sku, p.title || CASE WHEN v.title = '' THEN '' ELSE ' — ' || v.title END,
+		v.price_amount, v.price_currency, v.status,
+		CASE WHEN sp.preordered > 0 AND sp.preorder_release_at <= $1 THEN 1 ELSE 0 END, `+byExternal+`, `+byDelivery+`
+		FROM variants v JOIN products p ON p.id = v.product_id
+		LEFT JOIN variant_stock_policies sp ON sp.variant_id = v.id
+		WHERE v.sku IN (`+strings.Join(ph, ", ")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("look up SKUs: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]variantRow, len(uniq))
+	var external, delivery sql.NullInt64
+	p.due = nil
+	for rows.Next() {
+		var v variantRow
+		var due int
+		if err := rows.Scan(&v.id, &v.sku, &v.title, &v.price.Amount, &v.price.Currency, &v.status, &due, &external, &delivery); err != nil {
+			return nil, fmt.Errorf("look up SKUs: %w", err)
+		}
+		out[v.sku] = v
+		if due != 0 {
+			p.due = append(p.due, v.id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("look up SKUs: %w", err)
+	}
+	slices.Sort(p.due)
+	switch {
+	case external.Valid: // as duplicate: the external id first
+		p.existing = external.Int64
+	case delivery.Valid:
+		p.existing = delivery.Int64
+	}
+	return out, nil
+}
+
 // Place accepts an order from any channel. In one transaction it matches or
 // creates the customer, decides every line (reserve what is available;
 // backorder or pre-order the rest where the SKU's policy allows), checks the
@@ -295,10 +366,10 @@ func (s *Service) Place(ctx context.Context, in PlaceInput) (Placed, error) {
 	if err != nil {
 		return Placed{}, err
 	}
-	if n, err := s.duplicate(ctx, s.db.R, p); err != nil || n != 0 {
-		return s.existing(ctx, n, err)
+	if p.existing != 0 {
+		return s.existing(ctx, p.existing, nil)
 	}
-	if err := s.releaseDue(ctx, p); err != nil {
+	if err := s.releaseDue(ctx, p.due); err != nil {
 		return Placed{}, err
 	}
 	// The delivery promise is computed before the write transaction, so
@@ -420,7 +491,6 @@ func (s *Service) place(ctx context.Context, tx *sql.Tx, p *planned) (*Order, er
 
 	lines := make([]Line, len(p.lines))
 	var backordered, preordered, short bool
-	var lineIDs []int64
 	for i, pl := range p.lines {
 		d := decisions[i]
 		l := Line{Position: i + 1, VariantID: pl.variantID, SKU: pl.sku, Title: pl.title, Quantity: pl.qty,
@@ -429,17 +499,14 @@ func (s *Service) place(ctx context.Context, tx *sql.Tx, p *planned) (*Order, er
 		backordered = backordered || d.backordered > 0
 		preordered = preordered || d.preordered > 0
 		short = short || d.short > 0
-		err := tx.QueryRowContext(ctx, `INSERT INTO order_lines (order_id, position, variant_id, sku, title, state, quantity,
-			unit_price_amount, discount_amount, tax_amount, total_amount, qty_reserved, qty_backordered, qty_preordered, qty_short,
-			backorder_expected_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id`,
-			number, l.Position, pl.variantID, pl.sku, pl.title, l.State, pl.qty, pl.unit, pl.discount, pl.tax, pl.total,
-			d.reserved, d.backordered, d.preordered, d.short, nullTime(d.expected), now).Scan(&l.ID)
-		if err != nil {
-			return nil, fmt.Errorf("write line %d of order %d: %w", i+1, number, err)
-		}
 		lines[i] = l
-		lineIDs = append(lineIDs, l.ID)
+	}
+	if err := insertLines(ctx, tx, number, p, decisions, lines, now); err != nil {
+		return nil, err
+	}
+	lineIDs := make([]int64, len(lines))
+	for i, l := range lines {
+		lineIDs[i] = l.ID
 	}
 
 	// Holds: address, payment, stock.
@@ -523,6 +590,73 @@ func (s *Service) place(ctx context.Context, tx *sql.Tx, p *planned) (*Order, er
 		Shipping: m(p.shipping), Tax: m(p.tax), TaxesIncluded: p.in.TaxesIncluded, Total: m(p.total), Charged: m(p.total),
 		Refunded: m(0), ShippingAddress: a, Payment: PaymentSignal{Status: status, Risk: risk}, Note: p.in.Note,
 		Lines: lines, Holds: written, PlacedAt: p.placedAt, CreatedAt: now, UpdatedAt: now}, nil
+}
+
+// linesPerInsert bounds the rows of one multi-row INSERT of order lines:
+// few orders have more lines, and SQLite finds each parameter of a statement
+// by a search through a list of them, so a statement of thousands of
+// parameters would cost more to bind than the statements it saves.
+const linesPerInsert = 64
+
+// insertLines writes the lines of a new order with one multi-row INSERT per
+// linesPerInsert lines (on PostgreSQL each statement is a round trip) and
+// sets each line's ID. RETURNING gives the rows in no promised order, so the
+// ids are matched to the lines by position.
+func insertLines(ctx context.Context, tx *sql.Tx, number int64, p *planned, ds []decision, lines []Line, now time.Time) error {
+	for start := 0; start < len(lines); start += linesPerInsert {
+		end := min(start+linesPerInsert, len(lines))
+		// $1 and $2, the order and the time, are shared by every row.
+		args := []any{number, now}
+		values := make([]string, 0, end-start)
+		for i := start; i < end; i++ {
+			pl, d, l := p.lines[i], ds[i], lines[i]
+			values = append(values, "($1, "+paramList(len(args)+1, 15)+", $2, $2)")
+			args = append(args, l.Position, pl.variantID, pl.sku, pl.title, l.State, pl.qty, pl.unit, pl.discount, pl.tax, pl.total,
+				d.reserved, d.backordered, d.preordered, d.short, nullTime(d.expected))
+		}
+		rows, err := tx.QueryContext(ctx, `INSERT INTO order_lines (order_id, position, variant_id, sku, title, state, quantity,
+			unit_price_amount, discount_amount, tax_amount, total_amount, qty_reserved, qty_backordered, qty_preordered, qty_short,
+			backorder_expected_at, created_at, updated_at)
+			VALUES `+strings.Join(values, ", ")+` RETURNING id, position`, args...)
+		if err != nil {
+			return fmt.Errorf("write lines %d to %d of order %d: %w", start+1, end, number, err)
+		}
+		n := 0
+		for rows.Next() {
+			var id int64
+			var pos int
+			if err := rows.Scan(&id, &pos); err != nil {
+				rows.Close()
+				return fmt.Errorf("write lines of order %d: %w", number, err)
+			}
+			if pos <= start || pos > end {
+				rows.Close()
+				return fmt.Errorf("write lines of order %d: line %d returned, want %d to %d", number, pos, start+1, end)
+			}
+			lines[pos-1].ID = id
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("write lines %d to %d of order %d: %w", start+1, end, number, err)
+		}
+		if n != end-start {
+			return fmt.Errorf("write lines %d to %d of order %d: %d rows returned", start+1, end, number, n)
+		}
+	}
+	return nil
+}
+
+// paramList returns "$first, ..., $first+n-1".
+func paramList(first, n int) string {
+	var b strings.Builder
+	for k := range n {
+		if k > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", first+k)
+	}
+	return b.String()
 }
 
 func placedDetail(lines []Line, ds []decision) []map[string]any {
@@ -678,40 +812,11 @@ func preorderRoom(p inventory.Policy, channel string) int {
 }
 
 // releaseDue releases, each in its own transaction, the pre-orders of the
-// order's SKUs whose release date has come but which the periodic job has not
-// released yet: they were promised first, so a new order must not take the
-// stock they wait for (and the release must stand even if this order is
-// refused).
-func (s *Service) releaseDue(ctx context.Context, p *planned) error {
-	ids := make([]int64, len(p.lines))
-	for i, l := range p.lines {
-		ids[i] = l.variantID
-	}
-	ids = sortedIDs(ids)
-	ph := make([]string, len(ids))
-	args := []any{s.clock()}
-	for i, id := range ids {
-		ph[i] = fmt.Sprintf("$%d", i+2)
-		args = append(args, id)
-	}
-	rows, err := s.db.R.QueryContext(ctx, `SELECT variant_id FROM variant_stock_policies
-		WHERE preordered > 0 AND preorder_release_at <= $1 AND variant_id IN (`+strings.Join(ph, ", ")+`) ORDER BY variant_id`, args...)
-	if err != nil {
-		return fmt.Errorf("due pre-orders: %w", err)
-	}
-	var due []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return fmt.Errorf("due pre-orders: %w", err)
-		}
-		due = append(due, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("due pre-orders: %w", err)
-	}
+// variants due (the order's SKUs whose release date has come but which the
+// periodic job has not released yet, as intakeRead found them): they were
+// promised first, so a new order must not take the stock they wait for (and
+// the release must stand even if this order is refused).
+func (s *Service) releaseDue(ctx context.Context, due []int64) error {
 	for _, id := range due {
 		if err := s.inTx(ctx, func(tx *sql.Tx) error { _, err := s.releasePreorders(ctx, tx, id); return err }); err != nil {
 			return err

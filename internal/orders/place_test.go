@@ -465,3 +465,82 @@ func TestPlaceReturnsWhatGetReads(t *testing.T) {
 		}
 	})
 }
+
+// TestPlaceManyLines places an order of more lines than one INSERT of lines
+// (64) or of reservation rows (100) holds: every line is written once, with
+// its own id and decision, and every reservation row is recorded for its line.
+func TestPlaceManyLines(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := orderstest.New(t, db, orders.Options{})
+		const n = 150
+		var skuQty []any
+		for i := range n {
+			s := f.AddSKU(fmt.Sprintf("MANY-%03d", i), 5)
+			qty := 1 + i%3
+			if i == 70 {
+				f.Policy(s, inventory.PolicyInput{BackorderLimit: 10})
+				qty = 8 // 5 reserved, 3 backordered
+			}
+			skuQty = append(skuQty, s.SKU, qty)
+		}
+		o := place(t, f, orderstest.Input("many@example.com", skuQty...))
+		got, err := f.Orders.Get(ctx, o.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(o, got) {
+			t.Errorf("Place returned\n%+v\nGet reads\n%+v", o, got)
+		}
+		if len(got.Lines) != n {
+			t.Fatalf("%d lines, want %d", len(got.Lines), n)
+		}
+		ids := map[int64]bool{}
+		for i, l := range got.Lines {
+			want := orders.Line{Position: i + 1, SKU: fmt.Sprintf("MANY-%03d", i), Quantity: 1 + i%3}
+			want.Reserved = want.Quantity
+			if i == 70 {
+				want.Quantity, want.Reserved, want.Backordered = 8, 5, 3
+			}
+			if l.Position != want.Position || l.SKU != want.SKU || l.Quantity != want.Quantity ||
+				l.Reserved != want.Reserved || l.Backordered != want.Backordered {
+				t.Errorf("line %d: %+v, want position %d %s qty %d reserved %d backordered %d", i, l,
+					want.Position, want.SKU, want.Quantity, want.Reserved, want.Backordered)
+			}
+			if ids[l.ID] {
+				t.Errorf("line %d: id %d given twice", i, l.ID)
+			}
+			ids[l.ID] = true
+			held, err := f.Inventory.Reserved(ctx, db.R, fmt.Sprintf("order:%d/line:%d", o.Number, l.Position))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(held) != 1 || held[0].Quantity != want.Reserved {
+				t.Errorf("line %d: reservations %+v, want one of %d", i, held, want.Reserved)
+			}
+		}
+		assertCount(t, db, "order_lines", n)
+		assertCount(t, db, "stock_reservations", n)
+	})
+}
+
+// TestDuplicateDeliveryWithoutExternalID: a webhook delivery placed again
+// returns the first order even when the order has no external id.
+func TestDuplicateDeliveryWithoutExternalID(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := orderstest.New(t, db, orders.Options{})
+		s := f.AddSKU("MUG-1", 10)
+		in := orderstest.Input("a@example.com", "MUG-1", 2)
+		in.Channel, in.DeliveryID = "shopify", "d-9"
+		first := place(t, f, in)
+		p, err := f.Orders.Place(ctx, in)
+		if err != nil || p.Created || p.Order.Number != first.Number {
+			t.Errorf("repeat: %+v %v", p, err)
+		}
+		in.DeliveryID = "d-10" // no external id, another delivery: a new order
+		place(t, f, in)
+		if f.ATS(s) != 6 {
+			t.Errorf("ATS %d, want 6", f.ATS(s))
+		}
+		assertCount(t, db, "orders", 2)
+	})
+}
