@@ -116,3 +116,12 @@ func eur(n int64) money.Money { return money.Money{Amount: n, Currency: "EUR"} }
 func cost(cur string, n int64) money.Money { return money.Money{Amount: n, Currency: cur} }
 
 func errorsAs(err error, target **apperr.Error) bool { return errors.As(err, target) }
+
+func hasEvent(tl []orders.Entry, event string) bool {
+	for _, e := range tl {
+		if e.Event == event {
+			return true
+		}
+	}
+	return false
+}

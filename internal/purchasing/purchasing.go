@@ -115,12 +115,12 @@ type PurchaseOrder struct {
 	CreatedAt    time.Time   `json:"created_at"`
 	UpdatedAt    time.Time   `json:"updated_at"`
 	// Lines and Sends are filled by the single-PO reads only.
-	Lines []Line `json:"lines,omitempty"`
-	Sends []Send `json:"sends,omitempty"`
+	Lines []Line        `json:"lines,omitempty"`
+	Sends []SendAttempt `json:"sends,omitempty"`
 }
 
-// Send is one attempt to transmit a PO.
-type Send struct {
+// SendAttempt is one attempt to transmit a PO.
+type SendAttempt struct {
 	ID      int64     `json:"id"`
 	Channel Channel   `json:"channel"`
 	Attempt int       `json:"attempt"`
@@ -159,6 +159,8 @@ type Timeline interface {
 // tests: with no Rerouter rejected
 // units are only recorded, with no Timeline nothing goes on the timeline.
 type Options struct {
+	// Mailer sends email POs (nil: email POs fail to send until configured).
+	Mailer   Mailer
 	Rerouter Rerouter
 	Timeline Timeline
 	// HTTPClient sends webhooks (default: a client with a 15 s timeout).

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/orderly-oms/orderly/internal/apperr"
@@ -75,7 +76,7 @@ func (s *Service) get(ctx context.Context, q store.Querier, supplierID, id int64
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			sd Send
+			sd SendAttempt
 			ch string
 		)
 		if err := rows.Scan(&sd.ID, &ch, &sd.Attempt, &sd.OK, &sd.Detail, &sd.At); err != nil {
@@ -107,4 +108,134 @@ func (s *Service) Line(ctx context.Context, supplierID, lineID int64) (Line, err
 		return Line{}, apperr.New(apperr.NotFound, "purchase order line %d not found", lineID)
 	}
 	return ls[0], nil
+}
+
+// Filter selects purchase orders for List.
+type Filter struct {
+	SupplierID int64   // 0: every supplier (staff); the supplier portal always sets it
+	State      POState // empty: any
+	// Unacknowledged keeps POs with lines still awaiting an answer.
+	Unacknowledged bool
+	// Overdue keeps POs with lines flagged past their answer deadline and
+	// still pending.
+	Overdue bool
+	// Before pages backwards: POs with an id below it (newest first).
+	Before int64
+	Limit  int // default 50, at most 200
+}
+
+// List returns purchase orders, newest first, without their lines, and
+// whether more follow.
+func (s *Service) List(ctx context.Context, f Filter) ([]PurchaseOrder, bool, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	f.Limit = min(f.Limit, 200)
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + itoa(int64(len(args)))
+	}
+	if f.SupplierID != 0 {
+		where = append(where, "p.supplier_id = "+arg(f.SupplierID))
+	}
+	if f.State != "" {
+		where = append(where, "p.state = "+arg(string(f.State)))
+	}
+	if f.Before > 0 {
+		where = append(where, "p.id < "+arg(f.Before))
+	}
+	if f.Unacknowledged {
+		where = append(where, `EXISTS (SELECT 1 FROM purchase_order_lines l WHERE l.purchase_order_id = p.id
+			AND l.supplier_id = p.supplier_id AND l.qty_pending > 0)`)
+	}
+	if f.Overdue {
+		where = append(where, `EXISTS (SELECT 1 FROM purchase_order_lines l WHERE l.purchase_order_id = p.id
+			AND l.supplier_id = p.supplier_id AND l.qty_pending > 0 AND l.overdue_at IS NOT NULL)`)
+	}
+	q := `SELECT ` + poColumns + ` FROM purchase_orders p JOIN suppliers s ON s.id = p.supplier_id`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY p.id DESC LIMIT ` + arg(f.Limit+1)
+	rows, err := s.db.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("list purchase orders: %w", err)
+	}
+	defer rows.Close()
+	out := []PurchaseOrder{}
+	for rows.Next() {
+		p, err := scanPO(rows)
+		if err != nil {
+			return nil, false, fmt.Errorf("list purchase orders: %w", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("list purchase orders: %w", err)
+	}
+	more := len(out) > f.Limit
+	if more {
+		out = out[:f.Limit]
+	}
+	return out, more, nil
+}
+
+// PODocument returns a PO as the supplier sees it: its lines not entirely
+// cancelled, grouped by order with each order's shipping address.
+// supplierID scopes it as in Get.
+func (s *Service) PODocument(ctx context.Context, supplierID, id int64) (PODocument, error) {
+	po, err := s.Get(ctx, supplierID, id)
+	if err != nil {
+		return PODocument{}, err
+	}
+	return s.document(ctx, s.db.R, po)
+}
+
+// ExportOpen returns the CSV (CSVHeader) of the supplier's lines still to
+// answer or ship, on POs already sent.
+func (s *Service) ExportOpen(ctx context.Context, supplierID int64) ([]byte, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT DISTINCT l.purchase_order_id FROM purchase_order_lines l
+		JOIN purchase_orders p ON p.id = l.purchase_order_id
+		WHERE l.supplier_id = $1 AND l.qty_pending + l.qty_accepted > 0 AND p.state IN ('sent', 'acknowledged')
+		ORDER BY l.purchase_order_id`, supplierID)
+	if err != nil {
+		return nil, fmt.Errorf("export open lines of supplier %d: %w", supplierID, err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("export open lines of supplier %d: %w", supplierID, err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("export open lines of supplier %d: %w", supplierID, err)
+	}
+	var docs []PODocument
+	for _, id := range ids {
+		po, err := s.get(ctx, s.db.R, supplierID, id)
+		if err != nil {
+			return nil, err
+		}
+		open := po.Lines[:0:0]
+		for _, l := range po.Lines {
+			if l.Open() > 0 {
+				open = append(open, l)
+			}
+		}
+		po.Lines = open
+		d, err := s.document(ctx, s.db.R, po)
+		if err != nil {
+			return nil, err
+		}
+		docs = append(docs, d)
+	}
+	return CSV(docs...), nil
 }
