@@ -290,7 +290,7 @@ func bruteForce(o Order, maxParts int) (int64, bool) {
 				rec = func(k, left int, u map[int64]int, cost int64) {
 					if k == len(cs) {
 						if left == 0 {
-							opts[i] = append(opts[i], option{maps(u), cost})
+							opts[i] = append(opts[i], option{cloneUnits(u), cost})
 						}
 						return
 					}
@@ -348,7 +348,7 @@ func bruteForce(o Order, maxParts int) (int64, bool) {
 	return 0, false
 }
 
-func maps(m map[int64]int) map[int64]int {
+func cloneUnits(m map[int64]int) map[int64]int {
 	out := make(map[int64]int, len(m))
 	for k, v := range m {
 		out[k] = v
