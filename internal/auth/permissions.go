@@ -62,6 +62,11 @@ const (
 	// a supplier's behalf.
 	PurchasingRead  Permission = "purchasing:read"
 	PurchasingWrite Permission = "purchasing:write"
+	// RoutingRead shows the routing rules and settings and each order's
+	// routing decisions with their explanations, and tries the rules on a
+	// pasted order; RoutingWrite changes rules and settings.
+	RoutingRead  Permission = "routing:read"
+	RoutingWrite Permission = "routing:write"
 	// SupplierPortal is the supplier console and API: a supplier user sees only
 	// its own supplier's data; the scoping is enforced by the handlers.
 	SupplierPortal Permission = "supplier:portal"
@@ -90,13 +95,15 @@ var table = map[Permission][]Role{
 	SupplierPortal:  {Supplier},
 	PurchasingRead:  {Owner, Admin, Operations, Support, Finance, ReadOnly},
 	PurchasingWrite: {Owner, Admin, Operations},
+	RoutingRead:     {Owner, Admin, Operations, Support, Finance, ReadOnly},
+	RoutingWrite:    {Owner, Admin, Operations},
 }
 
 // Permissions lists every permission that roles can hold, in table order.
 func Permissions() []Permission {
 	return []Permission{CatalogRead, CatalogWrite, SuppliersRead, SuppliersWrite, StockRead, StockWrite,
 		UsersRead, UsersWrite, TokensWrite, AuditRead, OrdersRead, OrdersWrite, OrdersImport, CustomersRead, PricingRead, PricingWrite, SettingsWrite, SupplierPortal,
-		PurchasingRead, PurchasingWrite}
+		PurchasingRead, PurchasingWrite, RoutingRead, RoutingWrite}
 }
 
 // RolesWith returns the roles that hold p.
