@@ -22,6 +22,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/pricing"
 	"github.com/orderly-oms/orderly/internal/promise/calendars"
 	"github.com/orderly-oms/orderly/internal/promise/learned"
+	"github.com/orderly-oms/orderly/internal/purchasing"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/storefront"
 	"github.com/orderly-oms/orderly/internal/suppliers"
@@ -59,6 +60,9 @@ type app struct {
 	// transit times it learned from delivered orders (in this process).
 	promise *calendars.Service
 	learn   *learned.Refresher
+	// purchasing keeps purchase orders to suppliers: sends them, takes the
+	// answers, flags overdue lines (docs/purchasing.md).
+	purchasing *purchasing.Service
 }
 
 func newLogger(s settings, w io.Writer) (*slog.Logger, error) {
@@ -130,6 +134,10 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	// Old feed runs and their row errors are pruned daily.
 	pruneFeeds := &feeds.PruneWorker{Logger: log}
 	river.AddWorker(workers, pruneFeeds)
+	// Purchase orders are sent, and answer deadlines checked, every minute.
+	poSend, poOverdue := &purchasing.SendWorker{}, &purchasing.OverdueWorker{}
+	river.AddWorker(workers, poSend)
+	river.AddWorker(workers, poOverdue)
 	syncEvery := s.StorefrontSyncEvery
 	if syncEvery <= 0 {
 		syncEvery = defaultStorefrontSync
@@ -137,7 +145,7 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	a.jobs, err = jobs.New(db, jobs.Config{Logger: log, Now: a.now, MaxWorkers: s.JobWorkers, PruneEvery: s.PruneEvery,
 		Workers: workers, PeriodicJobs: []*river.PeriodicJob{orders.PreorderReleaseJob(time.Minute), storefront.DispatchJob(syncEvery),
 			inventory.StalenessJob(time.Minute), feeds.PullDispatchJob(time.Minute), feeds.PruneJob(24 * time.Hour),
-			orders.AtRiskJob(atRiskEvery)}})
+			orders.AtRiskJob(atRiskEvery), purchasing.SendJob(time.Minute), purchasing.OverdueJob(time.Minute)}})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -172,6 +180,10 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	}
 	pullWorkers.Bind(a.feeds)
 	pruneFeeds.Feeds = a.feeds
+	// The router re-routes rejected and timed-out units (SetRerouter) and
+	// email POs need a Mailer (Options.Mailer) once SMTP is configured.
+	a.purchasing = purchasing.New(db, a.now, purchasing.Options{Timeline: a.orders, Logger: log})
+	poSend.Purchasing, poOverdue.Purchasing = a.purchasing, a.purchasing
 	a.learn = &learned.Refresher{DB: db, Now: a.now, Target: a.promise, Logger: log}
 	return a, nil
 }
