@@ -226,17 +226,18 @@ func TrackingURL(code Code, number string) string {
 
 // Result is what Check found.
 type Result struct {
-	Code    Code   // the carrier; for an unknown one, the name as given (trimmed)
+	Code    Code   // the carrier; for an unknown one, its name trimmed and in lower case ("speedy")
 	Known   bool   // whether the carrier is known and the number was validated
-	Number  string // the number to store: normalised for a known carrier, trimmed otherwise
+	Number  string // the number to store: Normalize'd for a known carrier; upper case without whitespace otherwise
 	URL     string // public tracking page; empty for an unknown carrier
 	Warning string // set when the number could not be checked
 }
 
 // Check is how shipping takes a carrier name and tracking number from a supplier. For a
 // known carrier the number must be valid (else an apperr Invalid error saying what is
-// wrong); an unknown carrier is accepted with Known false and a Warning, its number only
-// trimmed and bounded in length.
+// wrong); an unknown carrier is accepted with Known false and a Warning, its name lower-cased
+// and its number upper-cased without whitespace (dashes kept: the carrier's format is not
+// known), so the same carrier and number always come out the same.
 func Check(name, number string) (Result, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
@@ -252,7 +253,10 @@ func Check(name, number string) (Result, error) {
 	if utf8.RuneCountInString(name) > MaxNumberLen || !printable(name) {
 		return Result{}, apperr.InvalidField("carrier", "must be at most %d printable characters", MaxNumberLen)
 	}
-	n := strings.TrimSpace(number)
+	if !utf8.ValidString(number) {
+		return Result{}, apperr.InvalidField("tracking_number", "contains control or invalid characters")
+	}
+	n := strings.ToUpper(strings.Join(strings.Fields(number), ""))
 	switch {
 	case n == "":
 		return Result{}, apperr.InvalidField("tracking_number", "is empty")
@@ -262,7 +266,7 @@ func Check(name, number string) (Result, error) {
 		return Result{}, apperr.InvalidField("tracking_number", "contains control or invalid characters")
 	}
 	return Result{
-		Code:    Code(name),
+		Code:    Code(strings.ToLower(name)),
 		Number:  n,
 		Warning: fmt.Sprintf("unknown carrier %q: tracking number not checked", name),
 	}, nil

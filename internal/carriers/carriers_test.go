@@ -242,7 +242,7 @@ func TestCheck(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Check unknown carrier: %v", err)
 	}
-	if r.Known || r.Code != "Speedy" || r.Number != "sp-123 456" || r.URL != "" ||
+	if r.Known || r.Code != "speedy" || r.Number != "SP-123456" || r.URL != "" ||
 		r.Warning != `unknown carrier "Speedy": tracking number not checked` {
 		t.Errorf("Check unknown = %+v", r)
 	}
