@@ -106,7 +106,8 @@ func (s *Sender) Settings() Settings { return s.settings }
 // Send delivers m: it validates the message, builds it (UTF-8, quoted-printable text,
 // base64 attachments), dials the server, authenticates when a username is set, and sends.
 // It returns the Message-ID header it gave the message, angle brackets included
-// ("<9f2c...@shop.example>"). Cancelling ctx aborts the dial or the SMTP dialogue.
+// ("<9f2c...@shop.example>"). Cancelling ctx, or Settings.Timeout passing, aborts the dial
+// or the SMTP dialogue.
 // Any error is an *Error; see Temporary.
 func (s *Sender) Send(ctx context.Context, m Message) (messageID string, err error) {
 	msg, err := s.build(m)
@@ -118,6 +119,8 @@ func (s *Sender) Send(ctx context.Context, m Message) (messageID string, err err
 	if err := ctx.Err(); err != nil {
 		return "", &Error{Op: "send", Temporary: true, Err: fmt.Errorf("%s: %w", what, err)}
 	}
+	ctx, cancel := context.WithTimeout(ctx, s.settings.timeout())
+	defer cancel()
 
 	var (
 		mu    sync.Mutex

@@ -365,6 +365,18 @@ func TestSendContextCancelled(t *testing.T) {
 	}
 }
 
+func TestSendTimeout(t *testing.T) {
+	srv := mailtest.Start(t)
+	s := srv.Settings()
+	s.Timeout = 200 * time.Millisecond
+	_, release := srv.Stall() // the server never answers DATA
+	defer release()
+	_, err := newSender(t, s).Send(context.Background(), mail.Message{To: []string{"a@example.com"}, Subject: "s", Text: "t"})
+	if !errors.Is(err, context.DeadlineExceeded) || !mail.Temporary(err) {
+		t.Errorf("stalled server: %v, want context.DeadlineExceeded, temporary", err)
+	}
+}
+
 func TestTemporaryAndCodeOnOtherErrors(t *testing.T) {
 	if mail.Temporary(nil) || mail.Code(nil) != 0 {
 		t.Error("nil error is temporary or has a code")

@@ -31,7 +31,7 @@ type Settings struct {
 	Password string
 	From     string        // sender address, optionally with a name: "Orderly <po@shop.example>"
 	TLS      string        // "none", "starttls" or "tls"; empty means "starttls"
-	Timeout  time.Duration // per Send; 0 means DefaultTimeout
+	Timeout  time.Duration // bounds one Send, all steps together; 0 means DefaultTimeout
 }
 
 // Validate reports the first problem with the settings, as an error wrapping ErrSettings
