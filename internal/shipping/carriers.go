@@ -1,15 +1,12 @@
 package shipping
 
-import (
-	"fmt"
-	"strings"
-)
+import "github.com/orderly-oms/orderly/internal/carriers"
 
-// checkCarrier is the default carrier check until internal/carriers is
-// wired: every carrier is unknown and accepted with a warning.
+// checkCarrier is the default carrier check: carriers.Check.
 func checkCarrier(name, number string) (Carrier, error) {
-	if strings.TrimSpace(name) == "" {
-		return Carrier{}, fmt.Errorf("a carrier is required")
+	r, err := carriers.Check(name, number)
+	if err != nil {
+		return Carrier{}, err
 	}
-	return Carrier{Number: normaliseNumber(number), Warning: "unknown carrier: tracking number not checked"}, nil
+	return Carrier{Code: string(r.Code), Known: r.Known, Number: r.Number, URL: r.URL, Warning: r.Warning}, nil
 }

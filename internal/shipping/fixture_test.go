@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/orderly-oms/orderly/internal/money"
@@ -30,20 +28,6 @@ type fixture struct {
 	n    int
 }
 
-var upsNumber = regexp.MustCompile(`^1Z[0-9A-Z]{16}$`)
-
-// testCarriers knows UPS (1Z + 16) and nothing else.
-func testCarriers(name, number string) (shipping.Carrier, error) {
-	n := strings.ToUpper(strings.ReplaceAll(number, " ", ""))
-	if strings.EqualFold(name, "ups") {
-		if !upsNumber.MatchString(n) {
-			return shipping.Carrier{}, fmt.Errorf("UPS tracking number %q: want 1Z and 16 letters or digits", number)
-		}
-		return shipping.Carrier{Code: "ups", Known: true, Number: n, URL: "https://www.ups.com/track?tracknum=" + n}, nil
-	}
-	return shipping.Carrier{Number: n, Warning: "unknown carrier: tracking number not checked"}, nil
-}
-
 func newFixture(t *testing.T, db *store.DB) *fixture {
 	t.Helper()
 	f := &fixture{Fixture: orderstest.New(t, db, orders.Options{}), t: t}
@@ -53,7 +37,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 		t.Fatal(err)
 	}
 	f.po = purchasing.New(db, f.Clock.Now, purchasing.Options{Timeline: f.Orders})
-	f.svc = shipping.New(db, f.po, f.Orders, f.Clock.Now, shipping.Options{Carriers: testCarriers})
+	f.svc = shipping.New(db, f.po, f.Orders, f.Clock.Now, shipping.Options{})
 	return f
 }
 

@@ -13,7 +13,8 @@ import (
 	"github.com/orderly-oms/orderly/internal/store/storetest"
 )
 
-const ups1, ups2 = "1Z999AA10123456784", "1Z999AA10123456785"
+// Two valid UPS numbers (check digits right).
+const ups1, ups2 = "1Z999AA10123456784", "1Z999AA10123456793"
 
 // TestPartialShipmentsAndTwoParcels ships 2 of 5 units, then the other 3 in
 // a second parcel: the PO line, the order line and the order follow, the
