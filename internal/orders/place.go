@@ -8,15 +8,19 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/riverqueue/river"
 
 	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/catalog"
 	"github.com/orderly-oms/orderly/internal/customers"
 	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/money"
+	"github.com/orderly-oms/orderly/internal/store"
 )
 
 // Limits on what one order may hold: beyond them the input is absurd.
@@ -501,14 +505,6 @@ func (s *Service) place(ctx context.Context, tx *sql.Tx, p *planned) (*Order, er
 		short = short || d.short > 0
 		lines[i] = l
 	}
-	if err := insertLines(ctx, tx, number, p, decisions, lines, now); err != nil {
-		return nil, err
-	}
-	lineIDs := make([]int64, len(lines))
-	for i, l := range lines {
-		lineIDs[i] = l.ID
-	}
-
 	// Holds: address, payment, stock.
 	var holds []holdInput
 	if probs := customers.CheckAddress(p.addr); len(probs) > 0 {
@@ -538,11 +534,8 @@ func (s *Service) place(ctx context.Context, tx *sql.Tx, p *planned) (*Order, er
 	if p.in.ExternalID != "" {
 		detail["external_id"] = p.in.ExternalID
 	}
-	entry, err := s.record(ctx, tx, number, 0, "placed", "", string(state), who, "", detail)
+	entry, err := s.writePlaced(ctx, tx, number, p, decisions, lines, now, state, who, detail)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.emit(ctx, tx, EventArgs{Event: EventPlaced, Order: number, Lines: lineIDs, Entry: entry}); err != nil {
 		return nil, err
 	}
 	written := make([]Hold, 0, len(holds))
@@ -592,32 +585,120 @@ func (s *Service) place(ctx context.Context, tx *sql.Tx, p *planned) (*Order, er
 		Lines: lines, Holds: written, PlacedAt: p.placedAt, CreatedAt: now, UpdatedAt: now}, nil
 }
 
-// linesPerInsert bounds the rows of one multi-row INSERT of order lines:
-// few orders have more lines, and SQLite finds each parameter of a statement
-// by a search through a list of them, so a statement of thousands of
-// parameters would cost more to bind than the statements it saves.
+// writePlaced writes the lines of a new order (setting their IDs), its
+// "placed" timeline entry and its order.placed event, and returns the entry.
+//
+// On PostgreSQL, where every statement is a round trip, the three are one
+// statement: data-modifying CTEs insert the lines (one multi-row INSERT),
+// the timeline entry and the River job, whose args take the line ids and the
+// entry id from the other two; what emit and record write, as one. On SQLite
+// they are separate statements (insertLines, record, emit), each a call in
+// the process.
+func (s *Service) writePlaced(ctx context.Context, tx *sql.Tx, number int64, p *planned, ds []decision, lines []Line,
+	now time.Time, state State, who string, detail any) (int64, error) {
+	if s.db.Engine != store.Postgres {
+		if err := insertLines(ctx, tx, number, p, ds, lines, now); err != nil {
+			return 0, err
+		}
+		entry, err := s.record(ctx, tx, number, 0, "placed", "", string(state), who, "", detail)
+		if err != nil {
+			return 0, err
+		}
+		ids := make([]int64, len(lines))
+		for i, l := range lines {
+			ids[i] = l.ID
+		}
+		return entry, s.emit(ctx, tx, EventArgs{Event: EventPlaced, Order: number, Lines: ids, Entry: entry})
+	}
+	js, err := json.Marshal(detail)
+	if err != nil {
+		return 0, fmt.Errorf("timeline of order %d: %w", number, err)
+	}
+	// The event without its lines and entry, which the statement adds.
+	event, err := json.Marshal(EventArgs{Event: EventPlaced, Order: number})
+	if err != nil {
+		return 0, fmt.Errorf("enqueue %s for order %d: %w", EventPlaced, number, err)
+	}
+	args := []any{number, now, string(state), who, string(js), s.clock(), string(event)}
+	values := lineValues(&args, p, ds, lines, 0, len(lines))
+	rows, err := tx.QueryContext(ctx, `WITH l AS (`+insertLinesSQL+values+` RETURNING id, position),
+		t AS (INSERT INTO order_timeline (order_id, event, to_state, actor, detail, created_at)
+			VALUES ($1, 'placed', $3, $4, $5, $6) RETURNING id),
+		j AS (`+eventInsertPostgresFrom+`CAST($7 AS jsonb) || jsonb_build_object(
+			'lines', (SELECT jsonb_agg(id ORDER BY position) FROM l), 'entry', t.id)`+eventInsertPostgresRest+` FROM t)
+		SELECT l.id, l.position, t.id FROM l, t`, args...)
+	if err != nil {
+		return 0, fmt.Errorf("write order %d: %w", number, err)
+	}
+	var entry int64
+	n := 0
+	for rows.Next() {
+		var id int64
+		var pos int
+		if err := rows.Scan(&id, &pos, &entry); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("write order %d: %w", number, err)
+		}
+		if pos < 1 || pos > len(lines) {
+			rows.Close()
+			return 0, fmt.Errorf("write order %d: line %d returned, want 1 to %d", number, pos, len(lines))
+		}
+		lines[pos-1].ID = id
+		n++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("write order %d: %w", number, err)
+	}
+	if n != len(lines) {
+		return 0, fmt.Errorf("write order %d: %d of %d lines returned", number, n, len(lines))
+	}
+	return entry, nil
+}
+
+// The order event job as eventInsertPostgres writes it, as INSERT ... SELECT:
+// eventInsertPostgresFrom, the args expression, eventInsertPostgresRest, FROM.
+var (
+	eventInsertPostgresFrom = `INSERT INTO river_job (args, kind, max_attempts, priority, queue, state, scheduled_at) SELECT `
+	eventInsertPostgresRest = `, '` + EventArgs{}.Kind() + `', ` + strconv.Itoa(river.MaxAttemptsDefault) + `, ` +
+		strconv.Itoa(river.PriorityDefault) + `, '` + river.QueueDefault + `', 'available', now()`
+)
+
+const insertLinesSQL = `INSERT INTO order_lines (order_id, position, variant_id, sku, title, state, quantity,
+	unit_price_amount, discount_amount, tax_amount, total_amount, qty_reserved, qty_backordered, qty_preordered, qty_short,
+	backorder_expected_at, created_at, updated_at) VALUES `
+
+// lineValues appends the values of lines[start:end] to *args and returns
+// their VALUES rows; $1 and $2 in *args are the order number and the time.
+func lineValues(args *[]any, p *planned, ds []decision, lines []Line, start, end int) string {
+	var b strings.Builder
+	for i := start; i < end; i++ {
+		pl, d, l := p.lines[i], ds[i], lines[i]
+		if i > start {
+			b.WriteString(", ")
+		}
+		b.WriteString("($1, " + paramList(len(*args)+1, 15) + ", $2, $2)")
+		*args = append(*args, l.Position, pl.variantID, pl.sku, pl.title, l.State, pl.qty, pl.unit, pl.discount, pl.tax, pl.total,
+			d.reserved, d.backordered, d.preordered, d.short, nullTime(d.expected))
+	}
+	return b.String()
+}
+
+// linesPerInsert bounds the rows of one multi-row INSERT of order lines on
+// SQLite: few orders have more lines, and SQLite finds each parameter of a
+// statement by a search through a list of them, so a statement of thousands
+// of parameters would cost more to bind than the statements it saves.
 const linesPerInsert = 64
 
 // insertLines writes the lines of a new order with one multi-row INSERT per
-// linesPerInsert lines (on PostgreSQL each statement is a round trip) and
-// sets each line's ID. RETURNING gives the rows in no promised order, so the
-// ids are matched to the lines by position.
+// linesPerInsert lines and sets each line's ID. RETURNING gives the rows in
+// no promised order, so the ids are matched to the lines by position.
 func insertLines(ctx context.Context, tx *sql.Tx, number int64, p *planned, ds []decision, lines []Line, now time.Time) error {
 	for start := 0; start < len(lines); start += linesPerInsert {
 		end := min(start+linesPerInsert, len(lines))
-		// $1 and $2, the order and the time, are shared by every row.
 		args := []any{number, now}
-		values := make([]string, 0, end-start)
-		for i := start; i < end; i++ {
-			pl, d, l := p.lines[i], ds[i], lines[i]
-			values = append(values, "($1, "+paramList(len(args)+1, 15)+", $2, $2)")
-			args = append(args, l.Position, pl.variantID, pl.sku, pl.title, l.State, pl.qty, pl.unit, pl.discount, pl.tax, pl.total,
-				d.reserved, d.backordered, d.preordered, d.short, nullTime(d.expected))
-		}
-		rows, err := tx.QueryContext(ctx, `INSERT INTO order_lines (order_id, position, variant_id, sku, title, state, quantity,
-			unit_price_amount, discount_amount, tax_amount, total_amount, qty_reserved, qty_backordered, qty_preordered, qty_short,
-			backorder_expected_at, created_at, updated_at)
-			VALUES `+strings.Join(values, ", ")+` RETURNING id, position`, args...)
+		values := lineValues(&args, p, ds, lines, start, end)
+		rows, err := tx.QueryContext(ctx, insertLinesSQL+values+` RETURNING id, position`, args...)
 		if err != nil {
 			return fmt.Errorf("write lines %d to %d of order %d: %w", start+1, end, number, err)
 		}

@@ -2,6 +2,7 @@ package orders_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -520,6 +521,32 @@ func TestPlaceManyLines(t *testing.T) {
 		}
 		assertCount(t, db, "order_lines", n)
 		assertCount(t, db, "stock_reservations", n)
+
+		// The order.placed event names every line in position order and the
+		// "placed" timeline entry.
+		tl, err := f.Orders.Timeline(ctx, o.Number)
+		if err != nil || len(tl) != 1 || tl[0].Event != "placed" || tl[0].ToState != string(got.State) {
+			t.Fatalf("timeline %+v, %v", tl, err)
+		}
+		args := "args::text"
+		if db.Engine == store.SQLite {
+			args = "json(args)"
+		}
+		var raw string
+		if err := db.R.QueryRowContext(ctx, `SELECT `+args+` FROM river_job WHERE kind = 'order_event' ORDER BY id LIMIT 1`).Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		var e orders.EventArgs
+		if err := json.Unmarshal([]byte(raw), &e); err != nil {
+			t.Fatal(err)
+		}
+		lineIDs := make([]int64, n)
+		for i, l := range got.Lines {
+			lineIDs[i] = l.ID
+		}
+		if e.Event != orders.EventPlaced || e.Order != o.Number || e.Entry != tl[0].ID || !reflect.DeepEqual(e.Lines, lineIDs) {
+			t.Errorf("placed event %+v, want order %d, entry %d, lines %v", e, o.Number, tl[0].ID, lineIDs)
+		}
 	})
 }
 
