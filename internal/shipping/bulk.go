@@ -25,8 +25,8 @@ var CSVColumns = []string{"po_number", "order_number", "supplier_sku", "po_line_
 // maxCSVRows bounds one upload.
 const maxCSVRows = 5000
 
-// RowError is a problem with one row of a tracking CSV.
-type RowError struct {
+// CSVRowError is a problem with one row of a tracking CSV.
+type CSVRowError struct {
 	Line    int    `json:"line"` // the line in the file: the header is line 1
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
@@ -38,9 +38,9 @@ type CSVResult struct {
 	Rows    int  `json:"rows"`
 	Applied int  `json:"applied"` // rows recorded (or, in a dry run, that would be)
 	// Shipments are the ids of the shipments the rows went to (none in a dry run).
-	Shipments []int64    `json:"shipments"`
-	Warnings  []RowError `json:"warnings"`
-	Errors    []RowError `json:"errors"`
+	Shipments []int64       `json:"shipments"`
+	Warnings  []CSVRowError `json:"warnings"`
+	Errors    []CSVRowError `json:"errors"`
 }
 
 // ImportCSV records the rows of a tracking CSV for supplierID. Each row is
@@ -50,7 +50,7 @@ type CSVResult struct {
 // nothing is kept, but every row is checked as if the earlier good ones had
 // applied. The rows run in one transaction with a savepoint each.
 func (s *Service) ImportCSV(ctx context.Context, supplierID int64, r io.Reader, dryRun bool) (*CSVResult, error) {
-	res := &CSVResult{DryRun: dryRun, Shipments: []int64{}, Warnings: []RowError{}, Errors: []RowError{}}
+	res := &CSVResult{DryRun: dryRun, Shipments: []int64{}, Warnings: []CSVRowError{}, Errors: []CSVRowError{}}
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
@@ -138,7 +138,7 @@ func (s *Service) ImportCSV(ctx context.Context, supplierID int64, r io.Reader, 
 						res.Shipments = append(res.Shipments, added.Shipment.ID)
 					}
 					if c, cerr := s.checkCarrier(in.Carrier, in.TrackingNumber); cerr == nil && c.warning != "" {
-						res.Warnings = append(res.Warnings, RowError{Line: rw.line, Field: "carrier", Message: c.warning})
+						res.Warnings = append(res.Warnings, CSVRowError{Line: rw.line, Field: "carrier", Message: c.warning})
 					}
 				}
 			}
@@ -160,16 +160,16 @@ func (s *Service) ImportCSV(ctx context.Context, supplierID int64, r io.Reader, 
 	return res, nil
 }
 
-func rowError(line int, err error) RowError {
+func rowError(line int, err error) CSVRowError {
 	var ae *apperr.Error
 	if errors.As(err, &ae) {
-		re := RowError{Line: line, Message: ae.Message}
+		re := CSVRowError{Line: line, Message: ae.Message}
 		if len(ae.Fields) > 0 {
 			re.Field, re.Message = ae.Fields[0].Field, ae.Fields[0].Message
 		}
 		return re
 	}
-	return RowError{Line: line, Message: err.Error()}
+	return CSVRowError{Line: line, Message: err.Error()}
 }
 
 // csvRow turns a row into a one-line shipment, finding the PO line by its

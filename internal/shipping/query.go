@@ -120,7 +120,7 @@ func (s *Service) Get(ctx context.Context, supplierID, id int64) (*Shipment, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var e Event
+		var e StoredEvent
 		var st string
 		if err := rows.Scan(&e.Source, &e.EventID, &st, &e.Description, &e.Location, &e.OccurredAt, &e.ReceivedAt); err != nil {
 			return nil, fmt.Errorf("tracking events of shipment %d: %w", id, err)

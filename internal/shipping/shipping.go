@@ -56,7 +56,7 @@ type Shipment struct {
 	UpdatedAt   time.Time      `json:"updated_at"`
 	Lines       []ShipmentLine `json:"lines"`
 	// Events are the shipment's tracking events, oldest first (single reads only).
-	Events []Event `json:"events,omitempty"`
+	Events []StoredEvent `json:"events,omitempty"`
 }
 
 // ShipmentLine is the units of one PO line in a shipment.
@@ -68,8 +68,8 @@ type ShipmentLine struct {
 	Quantity    int    `json:"quantity"`
 }
 
-// Event is a tracking event as stored.
-type Event struct {
+// StoredEvent is a tracking event as stored.
+type StoredEvent struct {
 	Source      string    `json:"source"`
 	EventID     string    `json:"event_id"`
 	Status      Status    `json:"status"`

@@ -37,8 +37,8 @@ const (
 	OutcomeInvalid   Outcome = "invalid"
 )
 
-// EventResult is the outcome of one event of a batch.
-type EventResult struct {
+// TrackingResult is the outcome of one event of a batch.
+type TrackingResult struct {
 	ID        string  `json:"id"`
 	Outcome   Outcome `json:"outcome"`
 	Shipments []int64 `json:"shipments,omitempty"`
@@ -85,7 +85,7 @@ func nextStatus(cur Status, last *time.Time, st Status, at time.Time) (Status, b
 // each order line of the shipment whose units have all shipped and whose
 // shipments are all delivered (orders.DeliverLinesTx). The error is for a
 // failure of the whole batch only.
-func (s *Service) RecordEvents(ctx context.Context, source string, events []TrackingEvent) ([]EventResult, error) {
+func (s *Service) RecordEvents(ctx context.Context, source string, events []TrackingEvent) ([]TrackingResult, error) {
 	source = strings.ToLower(strings.TrimSpace(source))
 	if source == "" || len(source) > 50 {
 		return nil, apperr.InvalidField("source", "must be 1 to 50 characters")
@@ -93,14 +93,14 @@ func (s *Service) RecordEvents(ctx context.Context, source string, events []Trac
 	if len(events) > 1000 {
 		return nil, apperr.InvalidField("events", "at most 1000 events per batch, got %d", len(events))
 	}
-	out := make([]EventResult, len(events))
+	out := make([]TrackingResult, len(events))
 	for i, e := range events {
 		r, err := s.recordEvent(ctx, source, e)
 		if err != nil {
 			if code := apperr.CodeOf(err); code == apperr.Internal {
 				return nil, fmt.Errorf("tracking event %q: %w", e.ID, err)
 			}
-			r = EventResult{ID: e.ID, Outcome: OutcomeInvalid, Error: errMessage(err)}
+			r = TrackingResult{ID: e.ID, Outcome: OutcomeInvalid, Error: errMessage(err)}
 		}
 		out[i] = r
 	}
@@ -115,8 +115,8 @@ func errMessage(err error) string {
 	return err.Error()
 }
 
-func (s *Service) recordEvent(ctx context.Context, source string, e TrackingEvent) (EventResult, error) {
-	r := EventResult{ID: e.ID}
+func (s *Service) recordEvent(ctx context.Context, source string, e TrackingEvent) (TrackingResult, error) {
+	r := TrackingResult{ID: e.ID}
 	var fe apperr.Fields
 	if e.ID = strings.TrimSpace(e.ID); e.ID == "" || len(e.ID) > 200 {
 		fe.Add("id", "must be 1 to 200 characters")

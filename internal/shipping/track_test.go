@@ -177,7 +177,7 @@ func TestTrackingCSV(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		lines := func(es []shipping.RowError) []int {
+		lines := func(es []shipping.CSVRowError) []int {
 			var out []int
 			for _, e := range es {
 				out = append(out, e.Line)
