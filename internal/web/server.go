@@ -22,6 +22,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/pricing"
 	"github.com/orderly-oms/orderly/internal/promise/calendars"
+	"github.com/orderly-oms/orderly/internal/shipping"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/storefront"
 	"github.com/orderly-oms/orderly/internal/suppliers"
@@ -70,6 +71,12 @@ type Config struct {
 	// Promise stores delivery calendars and answers delivery promises. If
 	// nil, New makes one on DB (configured calendars only).
 	Promise *calendars.Service
+	// Shipping records shipments and tracking events. If nil, New makes one
+	// on DB (with a purchasing service of its own).
+	Shipping *shipping.Service
+	// TrackingWebhookSecret is the key carrier tracking webhooks are signed
+	// with (X-Orderly-Signature). Empty: tracking webhooks get 503.
+	TrackingWebhookSecret string
 	// ShopifyWebhookSecret is the key Shopify signs webhooks with
 	// (X-Shopify-Hmac-Sha256). Empty: Shopify webhooks get 503.
 	ShopifyWebhookSecret string
@@ -185,6 +192,7 @@ func (s *Server) registerRoutes() {
 	s.registerFeeds()
 	s.registerPromise()
 	s.registerPromiseCalibration()
+	s.registerShipping()
 	s.registerConsole()
 	s.registerConsolePromiseCalibration()
 	s.registerConsoleImport()
