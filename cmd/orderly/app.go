@@ -23,6 +23,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/promise/calendars"
 	"github.com/orderly-oms/orderly/internal/promise/learned"
 	"github.com/orderly-oms/orderly/internal/purchasing"
+	"github.com/orderly-oms/orderly/internal/shipping"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/storefront"
 	"github.com/orderly-oms/orderly/internal/suppliers"
@@ -63,6 +64,8 @@ type app struct {
 	// purchasing keeps purchase orders to suppliers: sends them, takes the
 	// answers, flags overdue lines (docs/purchasing.md).
 	purchasing *purchasing.Service
+	// shipping records shipments and carrier tracking events (docs/shipping.md).
+	shipping *shipping.Service
 }
 
 func newLogger(s settings, w io.Writer) (*slog.Logger, error) {
@@ -184,6 +187,7 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	// email POs need a Mailer (Options.Mailer) once SMTP is configured.
 	a.purchasing = purchasing.New(db, a.now, purchasing.Options{Timeline: a.orders, Logger: log})
 	poSend.Purchasing, poOverdue.Purchasing = a.purchasing, a.purchasing
+	a.shipping = shipping.New(db, a.purchasing, a.orders, a.now, shipping.Options{Logger: log})
 	a.learn = &learned.Refresher{DB: db, Now: a.now, Target: a.promise, Logger: log}
 	return a, nil
 }

@@ -34,6 +34,8 @@ type settings struct {
 	StorefrontSyncEvery time.Duration
 	// ShopifyWebhookSecret verifies Shopify webhook signatures; serve only.
 	ShopifyWebhookSecret string
+	// TrackingWebhookSecret verifies carrier tracking webhook signatures; serve only.
+	TrackingWebhookSecret string
 	// FeedPullAllowPrivate lets feed pulls reach private and local
 	// addresses (feeds.Options.PullAllowPrivate); serve only.
 	FeedPullAllowPrivate bool
@@ -122,6 +124,8 @@ func bindCommon(fs *flag.FlagSet, s *settings) {
 func bindWebhooks(fs *flag.FlagSet, s *settings) {
 	fs.StringVar(&s.ShopifyWebhookSecret, "shopify-webhook-secret", "",
 		"key Shopify signs webhooks with (X-Shopify-Hmac-Sha256); empty refuses Shopify webhooks with 503. Prefer the variable: flags show in ps (ORDERLY_SHOPIFY_WEBHOOK_SECRET)")
+	fs.StringVar(&s.TrackingWebhookSecret, "tracking-webhook-secret", "",
+		"key carrier tracking webhooks are signed with (X-Orderly-Signature, HMAC-SHA256 of the body); empty refuses them with 503. Prefer the variable (ORDERLY_TRACKING_WEBHOOK_SECRET)")
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) error {
