@@ -22,6 +22,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/pricing"
 	"github.com/orderly-oms/orderly/internal/promise/calendars"
+	"github.com/orderly-oms/orderly/internal/purchasing"
 	"github.com/orderly-oms/orderly/internal/shipping"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/storefront"
@@ -77,6 +78,8 @@ type Config struct {
 	// TrackingWebhookSecret is the key carrier tracking webhooks are signed
 	// with (X-Orderly-Signature). Empty: tracking webhooks get 503.
 	TrackingWebhookSecret string
+	// Purchasing keeps purchase orders to suppliers. If nil, New makes one on DB (no mailer: email POs fail to send).
+	Purchasing *purchasing.Service
 	// ShopifyWebhookSecret is the key Shopify signs webhooks with
 	// (X-Shopify-Hmac-Sha256). Empty: Shopify webhooks get 503.
 	ShopifyWebhookSecret string
@@ -193,6 +196,8 @@ func (s *Server) registerRoutes() {
 	s.registerPromise()
 	s.registerPromiseCalibration()
 	s.registerShipping()
+	s.registerPurchasing()
+	s.registerSupplierPortal()
 	s.registerConsole()
 	s.registerConsolePromiseCalibration()
 	s.registerConsoleImport()
