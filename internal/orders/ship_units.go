@@ -46,7 +46,8 @@ type ShippedUnits struct {
 // (inventory.ConsumeUnits). A line becomes shipped when all its open units
 // have; the order becomes partially_shipped or shipped. One timeline entry
 // "shipped" records it, with detail (carrier, tracking number, ...) plus the
-// lines and units, by the actor in ctx (WithActor or the principal); EventShipped is emitted.
+// lines (positions, as every fulfilment entry) and units, by the actor in
+// ctx (WithActor or the principal); EventShipped is emitted.
 func (s *Service) ShipUnitsTx(ctx context.Context, tx *sql.Tx, number int64, units []ShippedUnits, detail map[string]any) error {
 	if len(units) == 0 {
 		return apperr.New(apperr.Invalid, "no units to ship for order %d", number)
@@ -121,11 +122,15 @@ func (s *Service) ShipUnitsTx(ctx context.Context, tx *sql.Tx, number int64, uni
 	if d == nil {
 		d = map[string]any{}
 	}
-	var lines []shippedLine
-	for _, p := range slices.Sorted(maps.Keys(perLine)) {
-		lines = append(lines, shippedLine{Position: p, Quantity: perLine[p]})
+	// "lines" holds positions, as on every fulfilment entry (the promise
+	// engine reads them); "units" says how many of each shipped.
+	var shipped []shippedLine
+	positions := slices.Sorted(maps.Keys(perLine))
+	for _, p := range positions {
+		shipped = append(shipped, shippedLine{Position: p, Quantity: perLine[p]})
 	}
-	d["lines"] = lines
+	d["lines"] = positions
+	d["units"] = shipped
 	entry, err := s.record(ctx, tx, number, 0, "shipped", string(from), string(to), who, "", d)
 	if err != nil {
 		return err

@@ -105,8 +105,8 @@ func TestShipUnitsAndDeliverLines(t *testing.T) {
 		for _, e := range tl {
 			if e.Event == "shipped" || e.Event == "delivered" {
 				got = append(got, e.Event+" "+e.Actor+" "+e.ToState)
-				if e.Event == "shipped" && !strings.Contains(e.Detail, `"carrier"`) {
-					t.Errorf("shipped entry detail %s lacks the carrier", e.Detail)
+				if e.Event == "shipped" && (!strings.Contains(e.Detail, `"carrier"`) || !strings.Contains(e.Detail, `"lines":[1`)) {
+					t.Errorf("shipped entry detail %s lacks the carrier or the line positions", e.Detail)
 				}
 			}
 		}
