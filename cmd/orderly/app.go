@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,6 +24,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/promise/calendars"
 	"github.com/orderly-oms/orderly/internal/promise/learned"
 	"github.com/orderly-oms/orderly/internal/purchasing"
+	"github.com/orderly-oms/orderly/internal/routing"
 	"github.com/orderly-oms/orderly/internal/shipping"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/storefront"
@@ -66,6 +68,9 @@ type app struct {
 	purchasing *purchasing.Service
 	// shipping records shipments and carrier tracking events (docs/shipping.md).
 	shipping *shipping.Service
+	// routing routes ready orders to suppliers and re-routes rejected and
+	// timed-out units (docs/routing.md).
+	routing *routing.Router
 }
 
 func newLogger(s settings, w io.Writer) (*slog.Logger, error) {
@@ -188,8 +193,22 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	a.purchasing = purchasing.New(db, a.now, purchasing.Options{Timeline: a.orders, Logger: log})
 	poSend.Purchasing, poOverdue.Purchasing = a.purchasing, a.purchasing
 	a.shipping = shipping.New(db, a.purchasing, a.orders, a.now, shipping.Options{Logger: log})
+	// Orders are routed when they become ready and when waiting units get
+	// stock (order event jobs); purchasing hands rejected units back.
+	a.routing = routing.NewRouter(db, routing.NewService(db, a.now), a.orders, a.inventory, a.purchasing, nil, a.now)
+	a.purchasing.SetRerouter(rerouter{a.routing})
+	a.events.Subscribe(orders.EventReady, a.routing.OnEvent)
+	a.events.Subscribe(orders.EventAllocated, a.routing.OnEvent)
 	a.learn = &learned.Refresher{DB: db, Now: a.now, Target: a.promise, Logger: log}
 	return a, nil
+}
+
+// rerouter is the router as purchasing's Rerouter (the two packages do not
+// import each other; their requests have the same fields).
+type rerouter struct{ r *routing.Router }
+
+func (x rerouter) RerouteTx(ctx context.Context, tx *sql.Tx, req purchasing.RerouteRequest) error {
+	return x.r.RerouteTx(ctx, tx, routing.RerouteRequest(req))
 }
 
 func (a *app) close() error {

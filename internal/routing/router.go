@@ -12,7 +12,10 @@ import (
 
 	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/auth"
+	"github.com/orderly-oms/orderly/internal/catalog"
+	"github.com/orderly-oms/orderly/internal/customers"
 	"github.com/orderly-oms/orderly/internal/inventory"
+	"github.com/orderly-oms/orderly/internal/money"
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/store"
 )
@@ -34,6 +37,10 @@ const (
 	TriggerRejected  = "rejected"  // a supplier rejected units
 	TriggerTimeout   = "timeout"   // a supplier did not answer in time
 )
+
+// errNoSink: a router built without a sink (a server not wired to
+// purchasing) can decide but not route.
+var errNoSink = apperr.New(apperr.Unavailable, "routing is not wired to purchasing: no sink for the assignments")
 
 // maxAttempts bounds how often one routing re-decides after a target offer
 // turned out short under the lock.
@@ -89,7 +96,7 @@ type heldUnits map[int64]map[int64]int // order line id → offer → units free
 // routing twice, or from two instances at once, routes each line once.
 func (r *Router) Route(ctx context.Context, number int64, trigger string) (*Decision, error) {
 	if r.sink == nil {
-		return nil, errors.New("routing: no sink to hand assignments to")
+		return nil, errNoSink
 	}
 	var out *Decision
 	err := r.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -533,7 +540,7 @@ func (r *Router) RerouteTx(ctx context.Context, tx *sql.Tx, req RerouteRequest) 
 		return nil
 	}
 	if r.sink == nil {
-		return errors.New("routing: no sink to hand assignments to")
+		return errNoSink
 	}
 	o, err := r.orders.LockTx(ctx, tx, req.OrderID)
 	if err != nil {
@@ -672,3 +679,103 @@ func excludedSuppliers(ctx context.Context, tx *sql.Tx, orderLineID, fromOffer i
 	}
 	return out, rows.Err()
 }
+
+// TestInput is an order to try the rules on without placing it: the shape
+// of an intake body's lines, destination and channel.
+type TestInput struct {
+	Channel    string
+	Currency   string
+	Country    string
+	Region     string
+	PostalCode string
+	Lines      []TestLine
+}
+
+// TestLine is one line of a TestInput. UnitPrice nil takes the catalog price.
+type TestLine struct {
+	SKU       string
+	Quantity  int
+	UnitPrice *money.Money
+}
+
+// Test decides how an order would be routed now, from the current rules,
+// settings and stock, and writes nothing ("test this rule").
+func (r *Router) Test(ctx context.Context, in TestInput) (Decision, error) {
+	var fs apperr.Fields
+	country := strings.ToUpper(strings.TrimSpace(in.Country))
+	if _, _, problems := customers.CheckDestination(country, ""); slices.ContainsFunc(problems, func(p customers.Problem) bool { return p.Field == "country" }) {
+		fs.Add("shipping_address.country", "%q is not an ISO 3166-1 alpha-2 country code", in.Country)
+	}
+	if len(in.Lines) == 0 || len(in.Lines) > 250 {
+		fs.Add("lines", "1 to 250 lines")
+	}
+	skus := make([]string, len(in.Lines))
+	for i, l := range in.Lines {
+		sku, err := catalog.ParseSKU(l.SKU)
+		if err != nil {
+			fs.Add(fmt.Sprintf("lines[%d].sku", i), "%s", err)
+		}
+		skus[i] = string(sku)
+		if l.Quantity < 1 || l.Quantity > 100000 {
+			fs.Add(fmt.Sprintf("lines[%d].quantity", i), "must be between 1 and 100000")
+		}
+	}
+	if err := fs.Err(); err != nil {
+		return Decision{}, err
+	}
+	channel := strings.ToLower(strings.TrimSpace(in.Channel))
+	if channel == "" {
+		channel = "api"
+	}
+	o := &Order{Country: country, Region: in.Region, PostalCode: in.PostalCode, Channel: channel}
+	q := r.db.R
+	var variants []int64
+	currency := strings.ToUpper(in.Currency)
+	for i, l := range in.Lines {
+		var id, price int64
+		var title, cur string
+		err := q.QueryRowContext(ctx, `SELECT v.id, CASE WHEN v.title = '' THEN p.title ELSE p.title || ' – ' || v.title END, v.price_amount, v.price_currency
+			FROM variants v JOIN products p ON p.id = v.product_id WHERE v.sku = $1`, skus[i]).Scan(&id, &title, &price, &cur)
+		if errors.Is(err, sql.ErrNoRows) {
+			fs.Add(fmt.Sprintf("lines[%d].sku", i), "SKU %q not found", skus[i])
+			continue
+		}
+		if err != nil {
+			return Decision{}, fmt.Errorf("test routing: %w", err)
+		}
+		if l.UnitPrice != nil {
+			price, cur = l.UnitPrice.Amount, l.UnitPrice.Currency
+		}
+		if currency == "" {
+			currency = cur
+		}
+		o.Total.Amount += price * int64(l.Quantity)
+		o.Lines = append(o.Lines, Line{ID: int64(i + 1), Position: i + 1, VariantID: id, SKU: skus[i], Title: title, Quantity: l.Quantity})
+		if !slices.Contains(variants, id) {
+			variants = append(variants, id)
+		}
+	}
+	if err := fs.Err(); err != nil {
+		return Decision{}, err
+	}
+	o.Total.Currency = currency
+	offers, err := candidates(ctx, q, variants)
+	if err != nil {
+		return Decision{}, err
+	}
+	if err := r.fill(ctx, q, o, offers, heldUnits{}); err != nil {
+		return Decision{}, err
+	}
+	rs, err := rules(ctx, q)
+	if err != nil {
+		return Decision{}, err
+	}
+	st, err := settings(ctx, q)
+	if err != nil {
+		return Decision{}, err
+	}
+	return Decide(*o, rs, st), nil
+}
+
+// Rules returns the rules and settings service the router reads.
+func (r *Router) Rules() *Service { return r.rules }

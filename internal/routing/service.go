@@ -29,7 +29,7 @@ type RuleInput struct {
 	Name       string     `json:"name" minLength:"1" maxLength:"100"`
 	Position   int        `json:"position,omitempty" minimum:"0" doc:"Where the rule goes: 1 is tried first; 0 or beyond the end: last"`
 	Enabled    *bool      `json:"enabled,omitempty" doc:"Default true"`
-	Conditions Conditions `json:"conditions"`
+	Conditions Conditions `json:"conditions,omitempty" doc:"Every condition given must hold; none: every order"`
 	Strategy   Strategy   `json:"strategy" enum:"lowest_cost,fastest,priority,fewest_shipments"`
 	Suppliers  []int64    `json:"suppliers,omitempty" doc:"Supplier ids, most preferred first; empty: every supplier with an offer"`
 	OnlyListed bool       `json:"only_listed,omitempty" doc:"Suppliers not listed are never used (else they are the last alternates)"`
