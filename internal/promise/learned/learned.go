@@ -9,11 +9,14 @@
 // was consumed from (the inventory's "consume" adjustment written when the
 // line shipped). The origin is the supplier's country and the origin postal
 // code of its calendar; the destination is the order's shipping address.
+// Orders with shipments recorded by suppliers (internal/shipping) take the
+// supplier, the hand-over and the delivery from their parcels instead.
 // docs/promise.md, "Learning from deliveries", explains the choices.
 package learned
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -189,8 +192,80 @@ func Deliveries(ctx context.Context, q store.Querier, since time.Time) ([]Delive
 				Purchased: o.placed.UTC(), Shipped: shipped.UTC(), Delivered: delivered.UTC()}})
 		}
 	}
+	// Orders with recorded shipments (internal/shipping) learn from them
+	// instead: the supplier, when it handed each parcel to the carrier and
+	// when the carrier delivered it. Orders delivered by staff by hand keep
+	// the timeline's times above.
+	shipped, err := shipmentDeliveries(ctx, q, since)
+	if err != nil {
+		return nil, err
+	}
+	if len(shipped) > 0 {
+		out = slices.DeleteFunc(out, func(d Delivery) bool { _, ok := shipped[d.Order]; return ok })
+		for _, id := range ids {
+			o := orders[id]
+			for _, sd := range shipped[id] {
+				if sd.open > 0 {
+					continue // a parcel of this supplier not delivered (returned, lost): no delivery to learn
+				}
+				out = append(out, Delivery{Order: id, SupplierID: sd.supplier, Delivery: estimate.Delivery{
+					Supplier: supplierKey(sd.supplier), From: sd.from,
+					To:        estimate.Place{Country: strings.ToUpper(o.country), Postal: lanePostal(o.postal)},
+					Purchased: o.placed.UTC(), Shipped: sd.shipped.UTC(), Delivered: sd.delivered.UTC()}})
+			}
+		}
+	}
 	sortByDelivered(out)
 	return out, nil
+}
+
+// shipmentDelivery is one supplier's parcels of one order.
+type shipmentDelivery struct {
+	supplier           int64
+	from               estimate.Place
+	shipped, delivered time.Time // the last parcel's
+	open               int       // parcels not delivered
+}
+
+// shipmentDeliveries reads the shipments of the delivered orders placed
+// since since: order → one entry per supplier, in supplier id order.
+func shipmentDeliveries(ctx context.Context, q store.Querier, since time.Time) (map[int64][]shipmentDelivery, error) {
+	rows, err := q.QueryContext(ctx, `SELECT s.order_id, s.supplier_id, s.shipped_at, s.delivered_at, su.country,
+			COALESCE(c.origin_postal_code, '')
+		FROM shipments s JOIN orders o ON o.id = s.order_id
+		JOIN suppliers su ON su.id = s.supplier_id
+		LEFT JOIN supplier_calendars c ON c.supplier_id = su.id
+		WHERE o.state = 'delivered' AND o.placed_at >= $1 ORDER BY s.order_id, s.supplier_id, s.id`, since.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("read shipments of delivered orders: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64][]shipmentDelivery{}
+	for rows.Next() {
+		var order, supplier int64
+		var shippedAt time.Time
+		var deliveredAt sql.NullTime
+		var country, postal string
+		if err := rows.Scan(&order, &supplier, &shippedAt, &deliveredAt, &country, &postal); err != nil {
+			return nil, fmt.Errorf("read shipments of delivered orders: %w", err)
+		}
+		ds := out[order]
+		if len(ds) == 0 || ds[len(ds)-1].supplier != supplier {
+			ds = append(ds, shipmentDelivery{supplier: supplier,
+				from: estimate.Place{Country: strings.ToUpper(country), Postal: lanePostal(postal)}})
+		}
+		d := &ds[len(ds)-1]
+		if shippedAt.After(d.shipped) {
+			d.shipped = shippedAt
+		}
+		if !deliveredAt.Valid {
+			d.open++
+		} else if deliveredAt.Time.After(d.delivered) {
+			d.delivered = deliveredAt.Time
+		}
+		out[order] = ds
+	}
+	return out, rows.Err()
 }
 
 // supplierInfo is what calibration and learning need of a supplier.
