@@ -15,9 +15,13 @@ import (
 // and an order's routing decisions with their explanations.
 func (s *Server) registerRouting() {
 	if s.cfg.Routing == nil {
-		// Without a sink the rules, settings, test box and decisions work;
-		// routing an order needs the router cmd/orderly wires to purchasing.
-		s.cfg.Routing = routing.NewRouter(s.cfg.DB, routing.NewService(s.cfg.DB, s.now), s.cfg.Orders, s.cfg.Inventory, nil, nil, s.now)
+		// Purchasing (registered before) takes the assignments; without it
+		// the rules, settings, test box and decisions still work.
+		var sink routing.Sink
+		if s.cfg.Purchasing != nil {
+			sink = s.cfg.Purchasing
+		}
+		s.cfg.Routing = routing.NewRouter(s.cfg.DB, routing.NewService(s.cfg.DB, s.now), s.cfg.Orders, s.cfg.Inventory, sink, nil, s.now)
 	}
 	tags := []string{"Routing"}
 	operation(s, huma.Operation{OperationID: "list-routing-rules", Method: http.MethodGet, Path: "/routing/rules",
@@ -189,9 +193,9 @@ func (s *Server) setRoutingSettings(ctx context.Context, in *setRoutingSettingsI
 // testRoutingBody is an order to try the rules on: the intake body's lines,
 // shipping address and channel (other intake fields are accepted and ignored).
 type testRoutingBody struct {
-	Channel         string      `json:"channel,omitempty" maxLength:"40" example:"shopify" doc:"Default api"`
-	Currency        string      `json:"currency,omitempty" maxLength:"3" doc:"Of unit_price; default the catalog's"`
-	ShippingAddress addressBody `json:"shipping_address,omitempty" doc:"country is required; region and postal_code are used when given"`
+	Channel         string            `json:"channel,omitempty" maxLength:"40" example:"shopify" doc:"Default api"`
+	Currency        string            `json:"currency,omitempty" maxLength:"3" doc:"Of unit_price; default the catalog's"`
+	ShippingAddress addressBody       `json:"shipping_address,omitempty" doc:"country is required; region and postal_code are used when given"`
 	Lines           []testRoutingLine `json:"lines,omitempty" minItems:"1" maxItems:"250"`
 }
 
@@ -226,7 +230,7 @@ func (s *Server) testRouting(ctx context.Context, in *testRoutingInput) (*routin
 
 type routeOrderOutput struct {
 	Body struct {
-		Routed   bool              `json:"routed" doc:"false when nothing was left to route"`
+		Routed   bool             `json:"routed" doc:"false when nothing was left to route"`
 		Decision *RoutingDecision `json:"decision,omitempty"`
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/pricing"
 	"github.com/orderly-oms/orderly/internal/promise/calendars"
+	"github.com/orderly-oms/orderly/internal/purchasing"
 	"github.com/orderly-oms/orderly/internal/routing"
 	"github.com/orderly-oms/orderly/internal/shipping"
 	"github.com/orderly-oms/orderly/internal/store"
@@ -76,12 +77,13 @@ type Config struct {
 	// on DB (with a purchasing service of its own).
 	Shipping *shipping.Service
 	// Routing routes orders to suppliers and keeps the routing rules. If nil,
-	// the server makes one on DB without a sink: routing an order by hand
-	// then answers 409 (cmd/orderly passes the one wired to purchasing).
+	// the server makes one on DB with Purchasing as its sink.
 	Routing *routing.Router
 	// TrackingWebhookSecret is the key carrier tracking webhooks are signed
 	// with (X-Orderly-Signature). Empty: tracking webhooks get 503.
 	TrackingWebhookSecret string
+	// Purchasing keeps purchase orders to suppliers. If nil, New makes one on DB (no mailer: email POs fail to send).
+	Purchasing *purchasing.Service
 	// ShopifyWebhookSecret is the key Shopify signs webhooks with
 	// (X-Shopify-Hmac-Sha256). Empty: Shopify webhooks get 503.
 	ShopifyWebhookSecret string
@@ -198,6 +200,8 @@ func (s *Server) registerRoutes() {
 	s.registerPromise()
 	s.registerPromiseCalibration()
 	s.registerShipping()
+	s.registerPurchasing()
+	s.registerSupplierPortal()
 	s.registerRouting()
 	s.registerConsole()
 	s.registerConsolePromiseCalibration()
