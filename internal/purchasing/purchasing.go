@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/orderly-oms/orderly/internal/money"
+	"github.com/orderly-oms/orderly/internal/routing"
 	"github.com/orderly-oms/orderly/internal/store"
 )
 
@@ -133,18 +134,12 @@ type SendAttempt struct {
 func Number(id int64) string { return "PO-" + itoa(id) }
 
 // RerouteRequest asks the router to route units of an order line again,
-// away from the offer that rejected them or did not answer in time.
-type RerouteRequest struct {
-	OrderID     int64
-	OrderLineID int64
-	FromOfferID int64
-	Quantity    int
-	Trigger     string // "rejected" or "timeout"
-	Reason      string
-}
+// away from the offer that rejected them (trigger "rejected") or did not
+// answer in time ("timeout").
+type RerouteRequest = routing.RerouteRequest
 
 // Rerouter routes units of an order line again after a rejection or a
-// timeout, inside the caller's transaction.
+// timeout, inside the caller's transaction; *routing.Router satisfies it.
 type Rerouter interface {
 	RerouteTx(ctx context.Context, tx *sql.Tx, r RerouteRequest) error
 }
