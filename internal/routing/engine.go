@@ -166,6 +166,7 @@ type supplierPool struct {
 	within     bool
 	latest     string
 	priority   int // the best offer priority
+	wholeCost  int64
 }
 
 // take returns the parts for q units from the pool, cheapest first, and their cost.
@@ -249,6 +250,9 @@ func Decide(o Order, rules []Rule, st Settings) Decision {
 	}
 	skips := p.build(rule)
 	best := p.search()
+	if best != nil {
+		p.materialise(best)
+	}
 	return p.explain(d, best, skips)
 }
 
@@ -319,6 +323,7 @@ func (p *problem) build(rule *Rule) [][]Skip {
 					cmp.Compare(a.OfferID, b.OfferID))
 			})
 			if pool.total >= l.Quantity {
+				_, pool.wholeCost = pool.take(l.Quantity)
 				lp.whole = append(lp.whole, id)
 				if pool.within {
 					lp.wholeWithin = append(lp.wholeWithin, id)
@@ -448,9 +453,8 @@ func (p *problem) prefRank(id int64) int {
 
 // lineOrder compares two suppliers' pools for one line under the strategy:
 // the better one sorts first.
-func (p *problem) lineOrder(a, b *supplierPool, q int) int {
-	_, ca := a.take(q)
-	_, cb := b.take(q)
+func (p *problem) lineOrder(a, b *supplierPool) int {
+	ca, cb := a.wholeCost, b.wholeCost
 	switch p.strategy {
 	case Fastest:
 		if c := cmp.Compare(dayOrUnknown(a.latest), dayOrUnknown(b.latest)); c != 0 {
@@ -469,29 +473,36 @@ func (p *problem) lineOrder(a, b *supplierPool, q int) int {
 // whole is split over the set, best first.
 func (p *problem) evaluate(set []int64, withinOnly bool) *solution {
 	s := &solution{set: set, parts: make([][]Part, len(p.lines))}
-	used := map[int64]bool{}
+	var used []int64
 	for i, lp := range p.lines {
 		q := lp.line.Quantity
-		var pools []*supplierPool
-		for _, id := range set {
-			if pool := lp.pools[id]; pool != nil && (!withinOnly || pool.within) {
-				pools = append(pools, pool)
-			}
-		}
-		slices.SortFunc(pools, func(a, b *supplierPool) int { return p.lineOrder(a, b, q) })
-		var parts []Part
 		whole := lp.whole
 		if withinOnly {
 			whole = lp.wholeWithin
 		}
+		var parts []Part
 		if len(whole) > 0 {
-			for _, pool := range pools {
-				if pool.total >= q {
-					parts, _ = pool.take(q)
-					break
+			var best *supplierPool
+			for _, id := range set {
+				pool := lp.pools[id]
+				if pool == nil || (withinOnly && !pool.within) || pool.total < q {
+					continue
+				}
+				if best == nil || p.lineOrder(pool, best) < 0 {
+					best = pool
 				}
 			}
+			if best != nil {
+				// One part per offer used; materialised once, for the winner.
+				parts = []Part{{SupplierID: best.supplierID, Quantity: q, OfferID: -1}}
+			}
 		} else {
+			var pools []*supplierPool
+			for _, id := range set {
+				if pool := lp.pools[id]; pool != nil && (!withinOnly || pool.within) {
+					pools = append(pools, pool)
+				}
+			}
 			parts = p.splitLine(pools, q)
 		}
 		if parts == nil {
@@ -500,19 +511,32 @@ func (p *problem) evaluate(set []int64, withinOnly bool) *solution {
 		}
 		s.parts[i] = parts
 		for _, part := range parts {
-			s.cost += part.UnitCost.Amount * int64(part.Quantity)
 			pool := lp.pools[part.SupplierID]
+			if part.OfferID == -1 {
+				s.cost += pool.wholeCost
+			} else {
+				s.cost += part.UnitCost.Amount * int64(part.Quantity)
+			}
 			s.rank += int64(p.prefRank(part.SupplierID))
 			s.offerPri += int64(pool.priority)
-			if !used[part.SupplierID] {
-				used[part.SupplierID] = true
-				s.used = append(s.used, part.SupplierID)
+			if !slices.Contains(used, part.SupplierID) {
+				used = append(used, part.SupplierID)
 				s.cost += p.shipping[part.SupplierID]
 				s.latest = max(s.latest, dayOrUnknown(p.latest[part.SupplierID]))
 			}
 		}
 	}
+	s.used = used
 	return s
+}
+
+// materialise replaces a solution's whole-line placeholders by the offers' parts.
+func (p *problem) materialise(s *solution) {
+	for i, parts := range s.parts {
+		if len(parts) == 1 && parts[0].OfferID == -1 {
+			s.parts[i], _ = p.lines[i].pools[parts[0].SupplierID].take(parts[0].Quantity)
+		}
+	}
 }
 
 // splitLine takes q units of a line over the offers of pools, best offer
