@@ -43,6 +43,8 @@ func (s *Server) registerConsole() {
 	s.registerConsolePricing()
 	s.registerConsoleFeeds()
 	s.registerConsoleUsers()
+	s.registerConsoleSupplierPortal()
+	s.registerConsolePurchasing()
 }
 
 // navItem is one entry of the console navigation; it is shown only to users
@@ -62,11 +64,14 @@ var consoleNav = []navItem{
 	{"products", "Products", "/console/products", auth.CatalogRead},
 	{"suppliers", "Suppliers", "/console/suppliers", auth.SuppliersRead},
 	{"feeds", "Feeds", "/console/feeds", auth.SuppliersRead},
+	{"purchase-orders", "Purchase orders", "/console/purchase-orders", auth.PurchasingRead},
 	{"pricing", "Pricing", "/console/pricing", auth.PricingRead},
 	{"calibration", "Promises", "/console/promise/calibration", auth.OrdersRead},
 	{"users", "Users", "/console/users", auth.UsersRead},
 	{"tokens", "API tokens", "/console/tokens", auth.TokensWrite},
 	{"storefront", "Storefronts", "/console/storefront", auth.SettingsWrite},
+	{"portal", "Purchase orders", "/console/supplier", auth.SupplierPortal},
+	{"portal-digests", "Daily digests", "/console/supplier/digests", auth.SupplierPortal},
 }
 
 // navFor returns the navigation entries p may open.
@@ -93,30 +98,33 @@ type view struct {
 // flashes are the confirmations a page may show after a redirect. The
 // redirect names one by key (?done=key) so no user text travels in the URL.
 var flashes = map[string]string{
-	"adjusted":         "Stock adjusted.",
-	"buffer-set":       "Buffer saved; ATS recomputed.",
-	"staleness-set":    "Staleness saved; ATS recomputed.",
-	"min-quantity-set": "Minimum quantity saved; ATS recomputed.",
-	"user-created":     "User created.",
-	"role-changed":     "Role changed.",
-	"user-disabled":    "User disabled.",
-	"user-enabled":     "User enabled.",
-	"token-revoked":    "Token revoked.",
-	"rule-saved":       "Pricing rule saved; the SKUs it covers are being repriced.",
-	"rule-deleted":     "Pricing rule deleted; the SKUs it covered are being repriced.",
-	"price-approved":   "Price approved and applied.",
-	"price-rejected":   "Proposal rejected; the price stays.",
-	"feed-uploaded":    "File received; what became of it is below.",
-	"guards-saved":     "Guards saved; they judge the next run.",
-	"mapping-saved":    "Mapping saved; the next file is read with it.",
-	"run-approved":     "Run approved and applied.",
-	"run-rejected":     "Run rejected; nothing of it was written.",
-	"sku-linked":       "Supplier SKU linked: its offer is made and the feed's last quantity counts.",
-	"sku-ignored":      "Supplier SKU ignored.",
-	"feed-pulled":      "File pulled from the supplier's URL; what became of it is below.",
-	"pull-done":        "Pull done: no new file (see the pull's status).",
-	"pull-source-set":  "Pull source saved.",
-	"pull-source-off":  "Pull source removed: the feed is no longer pulled.",
+	"adjusted":               "Stock adjusted.",
+	"buffer-set":             "Buffer saved; ATS recomputed.",
+	"staleness-set":          "Staleness saved; ATS recomputed.",
+	"min-quantity-set":       "Minimum quantity saved; ATS recomputed.",
+	"user-created":           "User created.",
+	"role-changed":           "Role changed.",
+	"user-disabled":          "User disabled.",
+	"user-enabled":           "User enabled.",
+	"token-revoked":          "Token revoked.",
+	"rule-saved":             "Pricing rule saved; the SKUs it covers are being repriced.",
+	"rule-deleted":           "Pricing rule deleted; the SKUs it covered are being repriced.",
+	"price-approved":         "Price approved and applied.",
+	"price-rejected":         "Proposal rejected; the price stays.",
+	"feed-uploaded":          "File received; what became of it is below.",
+	"guards-saved":           "Guards saved; they judge the next run.",
+	"mapping-saved":          "Mapping saved; the next file is read with it.",
+	"run-approved":           "Run approved and applied.",
+	"run-rejected":           "Run rejected; nothing of it was written.",
+	"sku-linked":             "Supplier SKU linked: its offer is made and the feed's last quantity counts.",
+	"sku-ignored":            "Supplier SKU ignored.",
+	"feed-pulled":            "File pulled from the supplier's URL; what became of it is below.",
+	"pull-done":              "Pull done: no new file (see the pull's status).",
+	"pull-source-set":        "Pull source saved.",
+	"pull-source-off":        "Pull source removed: the feed is no longer pulled.",
+	"po-answered":            "Answer recorded.",
+	"parcel-added":           "Parcel recorded; the customer's order shows it as shipped.",
+	"parcel-added-unchecked": "Parcel recorded. The carrier is not one we know, so its tracking number was not checked.",
 }
 
 // assetVersions maps each static file to a short hash of its content, so

@@ -17,6 +17,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/catalog"
 	"github.com/orderly-oms/orderly/internal/customers"
+	"github.com/orderly-oms/orderly/internal/digests"
 	"github.com/orderly-oms/orderly/internal/feeds"
 	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/orders"
@@ -73,6 +74,9 @@ type Config struct {
 	// Promise stores delivery calendars and answers delivery promises. If
 	// nil, New makes one on DB (configured calendars only).
 	Promise *calendars.Service
+	// Digests keeps the suppliers' daily digests. If nil, New makes one on
+	// DB without a mailer (listing works; the job is wired by cmd/orderly).
+	Digests *digests.Service
 	// Shipping records shipments and tracking events. If nil, New makes one
 	// on DB (with a purchasing service of its own).
 	Shipping *shipping.Service
@@ -151,6 +155,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Promise == nil {
 		cfg.Promise = calendars.New(cfg.DB, cfg.Now, calendars.Options{})
 	}
+	if cfg.Digests == nil {
+		cfg.Digests = digests.New(cfg.DB, nil, cfg.Now, digests.Options{Logger: cfg.Logger})
+	}
+	if cfg.Suppliers == nil {
+		cfg.Suppliers = suppliers.NewService(cfg.DB, cfg.Now)
+	}
 	s := &Server{cfg: cfg, log: withRequestIDs(cfg.Logger), now: cfg.Now, mux: http.NewServeMux()}
 
 	hc := huma.DefaultConfig("Orderly API", cfg.Version)
@@ -200,6 +210,7 @@ func (s *Server) registerRoutes() {
 	s.registerPromise()
 	s.registerPromiseCalibration()
 	s.registerShipping()
+	s.registerFollowup()
 	s.registerPurchasing()
 	s.registerSupplierPortal()
 	s.registerRouting()
