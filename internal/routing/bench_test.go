@@ -138,7 +138,7 @@ func seedRouting(b *testing.B, ctx context.Context, db *store.DB) ([]int64, *rou
 			lead_time_days, min_order_qty, priority, status, created_at, updated_at)
 			SELECT su.id, v.id, 'X' || v.id || '-' || su.id, 100 + (v.id * 7 + su.id * 13) % 400, 'EUR', 2, 1, 10 + $1, 'active', $2, $2
 			FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn FROM variants) v
-			JOIN (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k FROM suppliers) su ON su.k = (v.rn * 3 + $1 * 5) % $3
+			JOIN (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k FROM suppliers) su ON su.k = (v.rn + $1 * 7 + 4) % $3
 			WHERE v.rn <= $4 AND NOT EXISTS (SELECT 1 FROM supplier_offers o WHERE o.variant_id = v.id AND o.supplier_id = su.id)`,
 			k, now, benchSuppliers, n); err != nil {
 			b.Fatal(err)
@@ -150,7 +150,7 @@ func seedRouting(b *testing.B, ctx context.Context, db *store.DB) ([]int64, *rou
 		if err := db.W.QueryRowContext(ctx, `SELECT COUNT(*) FROM supplier_offers`).Scan(&offers); err != nil {
 			b.Fatal(err)
 		}
-		if k > 20 {
+		if k > 40 {
 			b.Fatalf("only %d offers", offers)
 		}
 	}

@@ -92,7 +92,8 @@ type heldUnits map[int64]map[int64]int // order line id → offer → units free
 // decides, moves reservations to the offers chosen, hands the assignments
 // to the sink, marks the lines sent_to_supplier with a "routed" timeline
 // entry, and stores the decision. It returns the decision, or nil when
-// there was nothing to route (already routed, on hold, waiting for stock):
+// there was nothing to route (already routed, on hold, or some line still
+// waiting for stock, so the order would leave in pieces):
 // routing twice, or from two instances at once, routes each line once.
 func (r *Router) Route(ctx context.Context, number int64, trigger string) (*Decision, error) {
 	if r.sink == nil {
@@ -102,6 +103,11 @@ func (r *Router) Route(ctx context.Context, number int64, trigger string) (*Deci
 	err := r.db.InTx(ctx, func(tx *sql.Tx) error {
 		out = nil
 		_, _, err := r.orders.RouteTx(ctx, tx, number, func(o *orders.Order) (orders.Routed, error) {
+			if o.State == orders.AwaitingStock {
+				// Some line waits for stock: the order goes out when it
+				// can go out whole (a restock routes it then).
+				return orders.Routed{}, nil
+			}
 			d, lines, err := r.decideApply(ctx, tx, o)
 			if err != nil || d == nil {
 				return orders.Routed{}, err

@@ -216,6 +216,16 @@ func TestRouteRulesAndHolds(t *testing.T) {
 		if d, err := w.router.Route(w.ctx, o2.Number, routing.TriggerManual); err != nil || d != nil {
 			t.Fatalf("routed an order on hold: %+v %v", d, err)
 		}
+		// An order with a line waiting for stock is not routed yet.
+		z := w.AddSKU("RULE-Z", 0)
+		w.Policy(z, inventory.PolicyInput{BackorderLimit: 5})
+		o3 := w.place("RULE-X", 1, "RULE-Z", 1)
+		if o3.State != orders.AwaitingStock {
+			t.Fatalf("placed %s", o3.State)
+		}
+		if d, err := w.router.Route(w.ctx, o3.Number, routing.TriggerManual); err != nil || d != nil {
+			t.Fatalf("routed an order awaiting stock: %+v %v", d, err)
+		}
 		// A supplier failing to take the assignments rolls everything back.
 		if _, err := w.Orders.ReleaseHold(w.ctx, o2.Number, held.Holds[len(held.Holds)-1].ID, "checked"); err != nil {
 			t.Fatal(err)
