@@ -21,7 +21,7 @@ import (
 // that Config leaves nil on DB, as `orderly serve` would wire it.
 func matrixServer(t *testing.T, db *store.DB) (*Server, *httptest.Server) {
 	t.Helper()
-	s, err := New(Config{DB: db, Logger: discardLogger(), ShopifyWebhookSecret: "matrix secret"})
+	s, err := New(Config{DB: db, Logger: discardLogger(), ShopifyWebhookSecret: "matrix secret", TrackingWebhookSecret: "matrix secret"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,9 +174,10 @@ func TestPermissionMatrix(t *testing.T) {
 
 				allowed := rt.Permission == auth.Public || (c.principal != nil && c.principal.Can(rt.Permission))
 				classes[map[bool]string{true: "allowed", false: "denied"}[allowed]+"/"+http.StatusText(got)]++
-				// Storefront webhooks are public routes authenticated by a
-				// signature of the body: without one, everyone gets 401.
-				webhook := strings.HasPrefix(rt.Path, WebhooksPrefix)
+				// Storefront and tracking webhooks are public routes
+				// authenticated by a signature of the body: without one,
+				// everyone gets 401.
+				webhook := strings.HasPrefix(rt.Path, WebhooksPrefix) || rt.Path == APIPrefix+TrackingEventsPath
 				switch {
 				case webhook && got != http.StatusUnauthorized:
 					t.Errorf("%s: got %d, want 401 for an unsigned webhook", where, got)
