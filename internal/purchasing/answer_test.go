@@ -3,6 +3,7 @@ package purchasing
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/orderly-oms/orderly/internal/apperr"
@@ -88,6 +89,42 @@ func TestAnswer(t *testing.T) {
 		}
 		if l, _ := f.svc.Line(ctx, b, po3.Lines[0].ID); l.Pending != 2 || l.Rejected != 0 {
 			t.Fatalf("line after a failed reroute: %+v", l)
+		}
+	})
+}
+
+// Answers to two lines of one PO at once leave the PO's state and total
+// right (PostgreSQL runs them concurrently; the PO row serialises them).
+func TestConcurrentAnswersSettleThePO(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{})
+		ctx := context.Background()
+		for range 3 {
+			f.add(f.order(f.Supplier, 2, eur(100)), f.order(f.Supplier, 2, eur(100)))
+		}
+		f.svc.SendDue(ctx)
+		po, _ := f.svc.Get(ctx, 0, 5001)
+		if len(po.Lines) != 6 {
+			t.Fatalf("%d lines", len(po.Lines))
+		}
+		var wg sync.WaitGroup
+		for i, l := range po.Lines {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rej, reason := 0, ""
+				if i%2 == 1 {
+					rej, reason = 1, "short"
+				}
+				if _, err := f.svc.Answer(ctx, f.Supplier, l.ID, 2-rej, rej, reason); err != nil {
+					t.Errorf("answer line %d: %v", l.ID, err)
+				}
+			}()
+		}
+		wg.Wait()
+		po, _ = f.svc.Get(ctx, 0, 5001)
+		if po.State != POAcknowledged || po.TotalCost != eur(900) {
+			t.Fatalf("PO %s total %v, want acknowledged at 9.00 EUR", po.State, po.TotalCost)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/orderly-oms/orderly/internal/apperr"
+	"sync"
 	"testing"
 
 	"github.com/orderly-oms/orderly/internal/money"
@@ -26,11 +27,14 @@ type fixture struct {
 
 // fakeRerouter records the reroute requests it is given.
 type fakeRerouter struct {
+	mu  sync.Mutex
 	got []RerouteRequest
 	err error
 }
 
 func (f *fakeRerouter) RerouteTx(_ context.Context, _ *sql.Tx, r RerouteRequest) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.err != nil {
 		return f.err
 	}

@@ -53,6 +53,8 @@ func (s *Service) ShipTx(ctx context.Context, tx *sql.Tx, supplierID int64, unit
 			pos = append(pos, n.PurchaseOrderID)
 		}
 	}
+	// A fixed order keeps two shipments from locking POs in opposite orders.
+	slices.Sort(pos)
 	for _, po := range pos {
 		if _, err := s.settlePO(ctx, tx, po); err != nil {
 			return nil, err

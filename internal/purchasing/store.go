@@ -140,12 +140,15 @@ func (s *Service) settlePO(ctx context.Context, tx *sql.Tx, poID int64) (POState
 		lines, pending, open, cancelledOnly int64
 		total                               sql.NullInt64
 	)
-	err := tx.QueryRowContext(ctx, `SELECT p.state, COUNT(l.id), COALESCE(SUM(l.qty_pending), 0),
-			COALESCE(SUM(l.qty_pending + l.qty_accepted), 0),
-			COALESCE(SUM(CASE WHEN l.qty_cancelled = l.quantity THEN 1 ELSE 0 END), 0),
-			SUM(l.unit_cost_amount * (l.quantity - l.qty_rejected - l.qty_cancelled))
-		FROM purchase_orders p LEFT JOIN purchase_order_lines l ON l.purchase_order_id = p.id
-		WHERE p.id = $1 GROUP BY p.state`, poID).Scan(&state, &lines, &pending, &open, &cancelledOnly, &total)
+	// Lock the PO first (PostgreSQL): two answers on different lines of one
+	// PO settle one after the other, the second seeing the first's lines.
+	if err := tx.QueryRowContext(ctx, `SELECT state FROM purchase_orders WHERE id = $1`+s.db.Dialect.ForUpdate(), poID).Scan(&state); err != nil {
+		return "", fmt.Errorf("settle purchase order %d: %w", poID, err)
+	}
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(id), COALESCE(SUM(qty_pending), 0), COALESCE(SUM(qty_pending + qty_accepted), 0),
+			COALESCE(SUM(CASE WHEN qty_cancelled = quantity THEN 1 ELSE 0 END), 0),
+			SUM(unit_cost_amount * (quantity - qty_rejected - qty_cancelled))
+		FROM purchase_order_lines WHERE purchase_order_id = $1`, poID).Scan(&lines, &pending, &open, &cancelledOnly, &total)
 	if err != nil {
 		return "", fmt.Errorf("settle purchase order %d: %w", poID, err)
 	}
