@@ -2,15 +2,22 @@ package web_test
 
 import (
 	"context"
+	"database/sql"
+	"log/slog"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/orderly-oms/orderly/internal/auth"
+	"github.com/orderly-oms/orderly/internal/customers"
 	"github.com/orderly-oms/orderly/internal/inventory"
+	"github.com/orderly-oms/orderly/internal/orders"
+	"github.com/orderly-oms/orderly/internal/routing"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/store/storetest"
+	"github.com/orderly-oms/orderly/internal/web"
 )
 
 func TestRoutingAPI(t *testing.T) {
@@ -97,5 +104,58 @@ func TestRoutingAPI(t *testing.T) {
 
 		reader.must(404, "GET", "/orders/4242/routing", "")
 		reader.must(403, "POST", "/orders/4242/route", "")
+
+		// Route an order by hand through a server whose router has a test sink.
+		ord, err := orders.New(db, inv, customers.NewService(db, time.Now), nil, time.Now, orders.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := ord.Place(context.Background(), orders.PlaceInput{Channel: "shopify", Currency: "GBP",
+			Customer:        orders.CustomerInput{Email: "giulia@example.com", Name: "Giulia Rossi"},
+			ShippingAddress: customers.Address{Name: "Giulia Rossi", Line1: "Via Roma 10", City: "Milano", PostalCode: "20121", Country: "IT"},
+			Lines:           []orders.LineInput{{SKU: "HEART-W", Quantity: 2}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink := &recordingSink{}
+		router := routing.NewRouter(db, routing.NewService(db, time.Now), ord, inv, sink, nil, time.Now)
+		staff := newRoutingClient(t, db, router, auth.Support)
+		n := strconv.FormatInt(p.Order.Number, 10)
+		r := staff.must(200, "POST", "/orders/"+n+"/route", "")
+		if r.str("routed") != "true" || r.str("decision.lines.0.parts.0.supplier_id") != supB || len(sink.got) != 1 || sink.got[0].Quantity != 2 {
+			t.Errorf("route: %s (sink %+v)", r.raw, sink.got)
+		}
+		if r := staff.must(200, "POST", "/orders/"+n+"/route", ""); r.str("routed") != "false" {
+			t.Errorf("route again: %s", r.raw)
+		}
+		ds := reader.must(200, "GET", "/orders/"+n+"/routing", "")
+		if ds.str("decisions.0.trigger") != "manual" || ds.str("decisions.0.rule_id") != gift.str("id") ||
+			!strings.HasPrefix(ds.str("decisions.0.decision.lines.0.why"), "line 1 → Milano Casa") || ds.str("decisions.1.id") != "" {
+			t.Errorf("decisions: %s", ds.raw)
+		}
 	})
+}
+
+type recordingSink struct{ got []routing.Assignment }
+
+func (s *recordingSink) AddTx(_ context.Context, _ *sql.Tx, as []routing.Assignment) error {
+	s.got = append(s.got, as...)
+	return nil
+}
+
+// newRoutingClient is newAPIClient for a server using router.
+func newRoutingClient(t *testing.T, db *store.DB, router *routing.Router, role auth.Role) *apiClient {
+	t.Helper()
+	srv, err := web.New(web.Config{DB: db, Logger: slog.New(slog.DiscardHandler), Now: catalogClock, Routing: router})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	ctx := auth.WithPrincipal(context.Background(), auth.System("test"))
+	secret, _, err := auth.NewService(db, catalogClock).CreateToken(ctx, auth.NewToken{Name: "routing-test", Role: role})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &apiClient{t: t, base: ts.URL + web.APIPrefix, token: secret}
 }
