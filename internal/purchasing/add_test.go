@@ -207,3 +207,47 @@ func TestLineState(t *testing.T) {
 		}
 	}
 }
+
+func TestListFilters(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{})
+		ctx := context.Background()
+		b := f.supplier("Beta", "Europe/Rome")
+		f.setFulfilment(b, ChannelConsole, BatchImmediate, "[]", 60, false)
+		f.add(f.order(f.Supplier, 1, eur(100)), f.order(b, 1, eur(100)))
+		ids := func(fl Filter) []int64 {
+			t.Helper()
+			list, _, err := f.svc.List(ctx, fl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := []int64{}
+			for _, p := range list {
+				out = append(out, p.ID)
+			}
+			return out
+		}
+		if got := ids(Filter{Unacknowledged: true}); len(got) != 0 {
+			t.Fatalf("unacknowledged before sending: %v", got)
+		}
+		f.svc.SendDue(ctx)
+		if got := ids(Filter{Unacknowledged: true}); len(got) != 2 || got[0] != 5002 {
+			t.Fatalf("unacknowledged: %v", got)
+		}
+		if got := ids(Filter{SupplierID: b}); len(got) != 1 || got[0] != 5002 {
+			t.Fatalf("by supplier: %v", got)
+		}
+		f.Clock.Set(orderstest.T0.Add(2 * time.Hour))
+		f.svc.CheckOverdue(ctx)
+		if got := ids(Filter{Overdue: true}); len(got) != 1 || got[0] != 5002 {
+			t.Fatalf("overdue: %v", got)
+		}
+		if got := ids(Filter{State: POSent, Before: 5002}); len(got) != 1 || got[0] != 5001 {
+			t.Fatalf("sent before 5002: %v", got)
+		}
+		list, more, _ := f.svc.List(ctx, Filter{Limit: 1})
+		if len(list) != 1 || !more {
+			t.Fatalf("page of 1: %d more=%v", len(list), more)
+		}
+	})
+}

@@ -114,7 +114,7 @@ func (s *Service) Line(ctx context.Context, supplierID, lineID int64) (Line, err
 type Filter struct {
 	SupplierID int64   // 0: every supplier (staff); the supplier portal always sets it
 	State      POState // empty: any
-	// Unacknowledged keeps POs with lines still awaiting an answer.
+	// Unacknowledged keeps sent POs with lines still awaiting an answer.
 	Unacknowledged bool
 	// Overdue keeps POs with lines flagged past their answer deadline and
 	// still pending.
@@ -149,8 +149,9 @@ func (s *Service) List(ctx context.Context, f Filter) ([]PurchaseOrder, bool, er
 		where = append(where, "p.id < "+arg(f.Before))
 	}
 	if f.Unacknowledged {
-		where = append(where, `EXISTS (SELECT 1 FROM purchase_order_lines l WHERE l.purchase_order_id = p.id
-			AND l.supplier_id = p.supplier_id AND l.qty_pending > 0)`)
+		// Sent, with lines still awaiting the supplier's answer.
+		where = append(where, `p.state IN ('sent', 'acknowledged', 'closed') AND EXISTS (SELECT 1 FROM purchase_order_lines l
+			WHERE l.purchase_order_id = p.id AND l.supplier_id = p.supplier_id AND l.qty_pending > 0)`)
 	}
 	if f.Overdue {
 		where = append(where, `EXISTS (SELECT 1 FROM purchase_order_lines l WHERE l.purchase_order_id = p.id
