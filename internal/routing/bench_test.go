@@ -170,6 +170,10 @@ func seedRouting(b *testing.B, ctx context.Context, db *store.DB) ([]int64, *rou
 		}
 		numbers = append(numbers, p.Order.Number)
 	}
+	// Statistics for the planners, as a store of this size would have them.
+	if _, err := db.W.ExecContext(ctx, `ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
 	return numbers, routing.NewRouter(db, routing.NewService(db, nil), svc.Orders, svc.Inventory, nopSink{}, nil, nil)
 }
 
