@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -196,19 +195,11 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	// Orders are routed when they become ready and when waiting units get
 	// stock (order event jobs); purchasing hands rejected units back.
 	a.routing = routing.NewRouter(db, routing.NewService(db, a.now), a.orders, a.inventory, a.purchasing, nil, a.now)
-	a.purchasing.SetRerouter(rerouter{a.routing})
+	a.purchasing.SetRerouter(a.routing)
 	a.events.Subscribe(orders.EventReady, a.routing.OnEvent)
 	a.events.Subscribe(orders.EventAllocated, a.routing.OnEvent)
 	a.learn = &learned.Refresher{DB: db, Now: a.now, Target: a.promise, Logger: log}
 	return a, nil
-}
-
-// rerouter is the router as purchasing's Rerouter (the two packages do not
-// import each other; their requests have the same fields).
-type rerouter struct{ r *routing.Router }
-
-func (x rerouter) RerouteTx(ctx context.Context, tx *sql.Tx, req purchasing.RerouteRequest) error {
-	return x.r.RerouteTx(ctx, tx, routing.RerouteRequest(req))
 }
 
 func (a *app) close() error {

@@ -520,8 +520,7 @@ func (s *Service) Decisions(ctx context.Context, number int64) ([]StoredDecision
 
 // RerouteRequest asks to route units of an order line again, away from the
 // offer that rejected them or did not answer in time (purchasing calls
-// RerouteTx with it; its fields are those of purchasing.RerouteRequest, so
-// one converts to the other).
+// RerouteTx with it: purchasing.RerouteRequest is this type).
 type RerouteRequest struct {
 	OrderID     int64
 	OrderLineID int64
