@@ -15,6 +15,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/catalog"
 	"github.com/orderly-oms/orderly/internal/customers"
+	"github.com/orderly-oms/orderly/internal/digests"
 	"github.com/orderly-oms/orderly/internal/feeds"
 	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/jobs"
@@ -58,6 +59,10 @@ type app struct {
 	pricing *pricing.Service
 	// feeds applies supplier feed files (runs, guards, unlinked SKUs).
 	feeds *feeds.Service
+	// digests sends each supplier its daily summary; mailWhere says where
+	// outgoing email goes (SMTP, a directory, or nowhere).
+	digests   *digests.Service
+	mailWhere string
 	// promise answers delivery promises; learn rebuilds the handling and
 	// transit times it learned from delivered orders (in this process).
 	promise *calendars.Service
@@ -145,6 +150,9 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	poSend, poOverdue := &purchasing.SendWorker{}, &purchasing.OverdueWorker{}
 	river.AddWorker(workers, poSend)
 	river.AddWorker(workers, poOverdue)
+	// Each supplier's daily digest goes out from 07:00 its time (hourly check).
+	digestWorker := &digests.Worker{}
+	river.AddWorker(workers, digestWorker)
 	syncEvery := s.StorefrontSyncEvery
 	if syncEvery <= 0 {
 		syncEvery = defaultStorefrontSync
@@ -152,7 +160,8 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	a.jobs, err = jobs.New(db, jobs.Config{Logger: log, Now: a.now, MaxWorkers: s.JobWorkers, PruneEvery: s.PruneEvery,
 		Workers: workers, PeriodicJobs: []*river.PeriodicJob{orders.PreorderReleaseJob(time.Minute), storefront.DispatchJob(syncEvery),
 			inventory.StalenessJob(time.Minute), feeds.PullDispatchJob(time.Minute), feeds.PruneJob(24 * time.Hour),
-			orders.AtRiskJob(atRiskEvery), purchasing.SendJob(time.Minute), purchasing.OverdueJob(time.Minute)}})
+			orders.AtRiskJob(atRiskEvery), purchasing.SendJob(time.Minute), purchasing.OverdueJob(time.Minute),
+			digests.Job(time.Hour)}})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -187,9 +196,18 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	}
 	pullWorkers.Bind(a.feeds)
 	pruneFeeds.Feeds = a.feeds
-	// The router re-routes rejected and timed-out units (SetRerouter) and
-	// email POs need a Mailer (Options.Mailer) once SMTP is configured.
-	a.purchasing = purchasing.New(db, a.now, purchasing.Options{Timeline: a.orders, Logger: log})
+	// Email (purchase orders, digests) goes through SMTP, into a directory,
+	// or nowhere (mail.go); the router re-routes rejected and timed-out
+	// units (SetRerouter).
+	m, where, err := newMailer(s.Mail, s.Demo)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.mailWhere = where
+	a.purchasing = purchasing.New(db, a.now, purchasing.Options{Timeline: a.orders, Logger: log, Mailer: m})
+	a.digests = digests.New(db, m, a.now, digests.Options{Logger: log})
+	digestWorker.Digests = a.digests
 	poSend.Purchasing, poOverdue.Purchasing = a.purchasing, a.purchasing
 	a.shipping = shipping.New(db, a.purchasing, a.orders, a.now, shipping.Options{Logger: log})
 	// Orders are routed when they become ready and when waiting units get

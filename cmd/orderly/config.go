@@ -43,6 +43,10 @@ type settings struct {
 	// (zero: the defaults); serve only.
 	AtRiskEvery time.Duration
 	AtRisk      orders.AtRiskOptions
+	// Mail says where outgoing email goes (mail.go); Demo makes a
+	// directory of .eml files the default when no SMTP server is set.
+	Mail mailSettings
+	Demo bool
 }
 
 // envDefault returns the ORDERLY_* variable's value, or def.

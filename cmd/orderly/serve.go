@@ -35,9 +35,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bindStock(fs, &s)
 	bindStorefront(fs, &s)
 	bindAtRisk(fs, &s)
+	bindMail(fs, &s.Mail)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	s.Demo = *demo
 	if s.AtRiskEvery < time.Second || s.AtRisk.NotSentWithin <= 0 || s.AtRisk.RestockHandlingDays < 0 {
 		return usageError{fmt.Sprintf("--at-risk-interval must be at least 1s, --at-risk-not-sent-within positive and --at-risk-restock-handling-days 0 or more, got %s, %s, %d",
 			s.AtRiskEvery, s.AtRisk.NotSentWithin, s.AtRisk.RestockHandlingDays)}
@@ -63,7 +65,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	srv, err := web.New(web.Config{DB: a.db, Logger: a.log, Now: a.now, SecureCookies: *secure, Version: version, MaxBodyBytes: *maxBody, Auth: a.auth,
 		Catalog: a.catalog, Suppliers: a.suppliers, Inventory: a.inventory, Customers: a.customers, Orders: a.orders, Pricing: a.pricing,
 		Storefront: a.storefront, Feeds: a.feeds, Promise: a.promise, ShopifyWebhookSecret: s.ShopifyWebhookSecret,
-		Shipping: a.shipping, TrackingWebhookSecret: s.TrackingWebhookSecret})
+		Shipping: a.shipping, TrackingWebhookSecret: s.TrackingWebhookSecret, Purchasing: a.purchasing, Routing: a.routing, Digests: a.digests})
 	if err != nil {
 		return err
 	}
@@ -94,7 +96,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	a.log.Info("orderly serving", "addr", ln.Addr().String(), "console", "http://"+ln.Addr().String()+"/", "engine", a.db.Engine,
-		"jobs", *runJobs, "startup", time.Since(start).Round(time.Millisecond))
+		"jobs", *runJobs, "email", a.mailWhere, "startup", time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(stdout, "Orderly is running: open http://%s/\n", ln.Addr())
 	if *demo {
 		printDemoLogins(stdout, "http://"+ln.Addr().String()+"/")
