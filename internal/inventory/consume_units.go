@@ -37,55 +37,16 @@ func (s *Service) ConsumeUnits(ctx context.Context, tx *sql.Tx, ref string, offe
 	if qty <= 0 || qty > maxQuantity {
 		return apperr.InvalidField("quantity", "must be between 1 and %d, got %d", maxQuantity, qty)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, quantity FROM stock_reservations WHERE ref = $1 AND offer_id = $2 ORDER BY id`+
-		s.forUpdate("stock_reservations"), ref, offerID)
+	hs, total, err := s.heldRows(ctx, tx, ref, offerID)
 	if err != nil {
-		return fmt.Errorf("consume %d of %s on offer %d: %w", qty, ref, offerID, err)
-	}
-	type held struct {
-		id  int64
-		qty int
-	}
-	var hs []held
-	total := 0
-	for rows.Next() {
-		var h held
-		if err := rows.Scan(&h.id, &h.qty); err != nil {
-			rows.Close()
-			return fmt.Errorf("consume %d of %s on offer %d: %w", qty, ref, offerID, err)
-		}
-		hs = append(hs, h)
-		total += h.qty
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return fmt.Errorf("consume %d of %s on offer %d: %w", qty, ref, offerID, err)
 	}
 	if total < qty {
 		e := &NotReservedError{Ref: ref, OfferID: offerID, Held: total, Wanted: qty}
 		return apperr.Wrap(e, apperr.Conflict, "%s", e.Error())
 	}
-	need := qty
-	for _, h := range hs {
-		if need == 0 {
-			break
-		}
-		take := min(need, h.qty)
-		var res sql.Result
-		if take == h.qty {
-			res, err = tx.ExecContext(ctx, `DELETE FROM stock_reservations WHERE id = $1 AND quantity = $2`, h.id, take)
-		} else {
-			res, err = tx.ExecContext(ctx, `UPDATE stock_reservations SET quantity = quantity - $1 WHERE id = $2 AND quantity > $1`, take, h.id)
-		}
-		if err != nil {
-			return fmt.Errorf("consume %d of %s on offer %d: %w", qty, ref, offerID, err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			// The rows are locked (PostgreSQL) or this is the only writer
-			// (SQLite): a miss means a concurrent change; refuse.
-			return apperr.New(apperr.Conflict, "reservation of %s on offer %d changed while consuming; try again", ref, offerID)
-		}
-		need -= take
+	if _, err := takeHeld(ctx, tx, ref, hs, qty); err != nil {
+		return fmt.Errorf("consume %d of %s on offer %d: %w", qty, ref, offerID, err)
 	}
 	actor := "system:inventory"
 	if p := auth.FromContext(ctx); p != nil {

@@ -53,28 +53,9 @@ func (s *Service) Move(ctx context.Context, tx *sql.Tx, ref string, fromOffer, t
 		return fmt.Errorf("move %s: offers %d and %d are of different variants", ref, fromOffer, toOffer)
 	}
 	// What ref holds on fromOffer, newest first.
-	rows, err = tx.QueryContext(ctx, `SELECT id, quantity FROM stock_reservations WHERE ref = $1 AND offer_id = $2 ORDER BY id DESC`, ref, fromOffer)
+	hs, total, err := s.heldRows(ctx, tx, ref, fromOffer)
 	if err != nil {
-		return fmt.Errorf("move %s: reservations: %w", ref, err)
-	}
-	type held struct {
-		id int64
-		q  int
-	}
-	var hs []held
-	total := 0
-	for rows.Next() {
-		var h held
-		if err := rows.Scan(&h.id, &h.q); err != nil {
-			rows.Close()
-			return fmt.Errorf("move %s: reservations: %w", ref, err)
-		}
-		hs = append(hs, h)
-		total += h.q
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("move %s: reservations: %w", ref, err)
+		return fmt.Errorf("move %s: %w", ref, err)
 	}
 	if total < qty {
 		return fmt.Errorf("move %d units of %s from offer %d: it holds %d there", qty, ref, fromOffer, total)
@@ -90,21 +71,8 @@ func (s *Service) Move(ctx context.Context, tx *sql.Tx, ref string, fromOffer, t
 	} else if n != 1 {
 		return apperr.Wrap(ErrMoveShort, apperr.Unavailable, "offer %d has fewer than %d units available", toOffer, qty)
 	}
-	left := qty
-	for _, h := range hs {
-		if left == 0 {
-			break
-		}
-		take := min(left, h.q)
-		if take == h.q {
-			_, err = tx.ExecContext(ctx, `DELETE FROM stock_reservations WHERE id = $1`, h.id)
-		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE stock_reservations SET quantity = quantity - $1 WHERE id = $2`, take, h.id)
-		}
-		if err != nil {
-			return fmt.Errorf("move %s: release on offer %d: %w", ref, fromOffer, err)
-		}
-		left -= take
+	if _, err := takeHeld(ctx, tx, ref, hs, qty); err != nil {
+		return fmt.Errorf("move %s: %w", ref, err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE stock_positions SET reserved = reserved - $1, updated_at = $2 WHERE offer_id = $3`,
 		qty, now, fromOffer); err != nil {
@@ -124,47 +92,15 @@ func (s *Service) ReleaseOffer(ctx context.Context, tx *sql.Tx, ref string, offe
 	if qty <= 0 {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, quantity FROM stock_reservations WHERE ref = $1 AND offer_id = $2 ORDER BY id DESC`, ref, offer)
+	hs, total, err := s.heldRows(ctx, tx, ref, offer)
 	if err != nil {
-		return fmt.Errorf("release %s on offer %d: %w", ref, offer, err)
-	}
-	type held struct {
-		id int64
-		q  int
-	}
-	var hs []held
-	total := 0
-	for rows.Next() {
-		var h held
-		if err := rows.Scan(&h.id, &h.q); err != nil {
-			rows.Close()
-			return fmt.Errorf("release %s on offer %d: %w", ref, offer, err)
-		}
-		hs = append(hs, h)
-		total += h.q
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return fmt.Errorf("release %s on offer %d: %w", ref, offer, err)
 	}
 	if total < qty {
 		return fmt.Errorf("release %d units of %s on offer %d: it holds %d there", qty, ref, offer, total)
 	}
-	left := qty
-	for _, h := range hs {
-		if left == 0 {
-			break
-		}
-		take := min(left, h.q)
-		if take == h.q {
-			_, err = tx.ExecContext(ctx, `DELETE FROM stock_reservations WHERE id = $1`, h.id)
-		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE stock_reservations SET quantity = quantity - $1 WHERE id = $2`, take, h.id)
-		}
-		if err != nil {
-			return fmt.Errorf("release %s on offer %d: %w", ref, offer, err)
-		}
-		left -= take
+	if _, err := takeHeld(ctx, tx, ref, hs, qty); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE stock_positions SET reserved = reserved - $1, updated_at = $2 WHERE offer_id = $3`,
 		qty, s.clock(), offer); err != nil {

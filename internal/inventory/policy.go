@@ -368,49 +368,18 @@ func (s *Service) ReleaseQty(ctx context.Context, tx *sql.Tx, ref string, qty in
 	if qty <= 0 {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, offer_id, quantity FROM stock_reservations WHERE ref = $1 ORDER BY id DESC`, ref)
+	hs, total, err := s.heldRows(ctx, tx, ref, 0)
 	if err != nil {
 		return fmt.Errorf("release %d units of %s: %w", qty, ref, err)
 	}
-	type held struct {
-		id, offer int64
-		q         int
+	if total < qty {
+		return fmt.Errorf("release %d units of %s: only %d were reserved", qty, ref, total)
 	}
-	var hs []held
-	for rows.Next() {
-		var h held
-		if err := rows.Scan(&h.id, &h.offer, &h.q); err != nil {
-			rows.Close()
-			return fmt.Errorf("release %d units of %s: %w", qty, ref, err)
-		}
-		hs = append(hs, h)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("release %d units of %s: %w", qty, ref, err)
+	perOffer, err := takeHeld(ctx, tx, ref, hs, qty)
+	if err != nil {
+		return err
 	}
 	now := s.clock()
-	left := qty
-	perOffer := map[int64]int{}
-	for _, h := range hs {
-		if left == 0 {
-			break
-		}
-		take := min(left, h.q)
-		if take == h.q {
-			_, err = tx.ExecContext(ctx, `DELETE FROM stock_reservations WHERE id = $1`, h.id)
-		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE stock_reservations SET quantity = quantity - $1 WHERE id = $2`, take, h.id)
-		}
-		if err != nil {
-			return fmt.Errorf("release %d units of %s: %w", qty, ref, err)
-		}
-		perOffer[h.offer] += take
-		left -= take
-	}
-	if left > 0 {
-		return fmt.Errorf("release %d units of %s: only %d were reserved", qty, ref, qty-left)
-	}
 	// Positions in offer id order, like ReserveMany, so the two cannot deadlock.
 	offers := make([]int64, 0, len(perOffer))
 	for id := range perOffer {
