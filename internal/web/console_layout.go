@@ -45,6 +45,7 @@ func (s *Server) registerConsole() {
 	s.registerConsoleUsers()
 	s.registerConsoleSupplierPortal()
 	s.registerConsolePurchasing()
+	s.registerConsoleRouting()
 }
 
 // navItem is one entry of the console navigation; it is shown only to users
@@ -65,6 +66,7 @@ var consoleNav = []navItem{
 	{"suppliers", "Suppliers", "/console/suppliers", auth.SuppliersRead},
 	{"feeds", "Feeds", "/console/feeds", auth.SuppliersRead},
 	{"purchase-orders", "Purchase orders", "/console/purchase-orders", auth.PurchasingRead},
+	{"routing", "Routing", "/console/routing", auth.RoutingRead},
 	{"pricing", "Pricing", "/console/pricing", auth.PricingRead},
 	{"calibration", "Promises", "/console/promise/calibration", auth.OrdersRead},
 	{"users", "Users", "/console/users", auth.UsersRead},
@@ -125,6 +127,10 @@ var flashes = map[string]string{
 	"po-answered":            "Answer recorded.",
 	"parcel-added":           "Parcel recorded; the customer's order shows it as shipped.",
 	"parcel-added-unchecked": "Parcel recorded. The carrier is not one we know, so its tracking number was not checked.",
+	"routing-rule-saved":     "Routing rule saved; the next orders are routed by it.",
+	"routing-rule-deleted":   "Routing rule deleted.",
+	"routing-rule-moved":     "Routing rule moved.",
+	"routing-settings-saved": "Routing settings saved.",
 }
 
 // assetVersions maps each static file to a short hash of its content, so
