@@ -38,7 +38,14 @@ func printDemoLogins(w io.Writer, consoleURL string) {
 		consoleURL, demo.Password, demo.FirstSKU)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, l := range demo.Logins {
-		fmt.Fprintf(tw, "  %s\t%s\n", l.Role, l.Email)
+		switch {
+		case l.Supplier == demo.EmailSupplier:
+			fmt.Fprintf(tw, "  %s\t%s\t%s (purchase orders by email to %s)\n", l.Role, l.Email, l.Supplier, demo.EmailSupplierTo)
+		case l.Supplier != "":
+			fmt.Fprintf(tw, "  %s\t%s\t%s (purchase orders in the supplier console)\n", l.Role, l.Email, l.Supplier)
+		default:
+			fmt.Fprintf(tw, "  %s\t%s\n", l.Role, l.Email)
+		}
 	}
 	tw.Flush()
 }

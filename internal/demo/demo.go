@@ -1,8 +1,10 @@
 // Package demo fills an empty database with a realistic small store: four
 // dropshipping suppliers in different countries and time zones, 150 products
 // with two variants each (a single item and a box of 12), supplier offers
-// (some SKUs from two suppliers), stock levels and safety buffers, and one
-// staff user per role with a known password.
+// (some SKUs from two suppliers), stock levels and safety buffers, delivery
+// promises, routing rules and each supplier's way of receiving purchase
+// orders, and one staff user per role and one user per supplier with a
+// known password.
 //
 // Product names and wholesale prices come from the UCI Online Retail data set
 // (see ATTRIBUTION.md). Everything else is generated from a fixed seed, so
@@ -17,6 +19,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,18 +50,23 @@ type Login struct {
 	Email    string
 	Role     auth.Role
 	Password string
+	// Supplier is the name of a supplier user's supplier; empty for staff.
+	Supplier string
 }
 
 // Logins are the demo users, one per staff role, plus one supplier user of
-// the first supplier.
+// each supplier (the supplier console).
 var Logins = []Login{
-	{"owner@example.com", auth.Owner, Password},
-	{"admin@example.com", auth.Admin, Password},
-	{"operations@example.com", auth.Operations, Password},
-	{"support@example.com", auth.Support, Password},
-	{"finance@example.com", auth.Finance, Password},
-	{"readonly@example.com", auth.ReadOnly, Password},
-	{"supplier@example.com", auth.Supplier, Password},
+	{"owner@example.com", auth.Owner, Password, ""},
+	{"admin@example.com", auth.Admin, Password, ""},
+	{"operations@example.com", auth.Operations, Password, ""},
+	{"support@example.com", auth.Support, Password, ""},
+	{"finance@example.com", auth.Finance, Password, ""},
+	{"readonly@example.com", auth.ReadOnly, Password, ""},
+	{"supplier@example.com", auth.Supplier, Password, "Lisboa Cerâmica Lda"},
+	{EmailSupplierLogin, auth.Supplier, Password, EmailSupplier},
+	{"shenzhen@example.com", auth.Supplier, Password, "Shenzhen Bright Homeware Co."},
+	{"prairie@example.com", auth.Supplier, Password, "Prairie Goods Supply"},
 }
 
 // Summary counts what Load created.
@@ -229,6 +237,9 @@ func Load(ctx context.Context, db *store.DB, now func() time.Time) (Summary, err
 	if err := loadPromise(ctx, db, now, supplierIDs); err != nil {
 		return sum, err
 	}
+	if err := loadFulfilment(ctx, db, now, supplierIDs); err != nil {
+		return sum, err
+	}
 
 	for i, sp := range products {
 		single, box := retailPrices(sp.unitPrice)
@@ -297,8 +308,13 @@ func Load(ctx context.Context, db *store.DB, now func() time.Time) (Summary, err
 	users := auth.NewService(db, now)
 	for _, l := range Logins {
 		in := auth.NewUser{Email: l.Email, Name: demoName(l.Role), Role: l.Role, Password: l.Password}
-		if l.Role == auth.Supplier {
-			in.SupplierID = supplierIDs[0]
+		if l.Supplier != "" {
+			i := slices.IndexFunc(supplierSpecs, func(s supplierSpec) bool { return s.in.Name == l.Supplier })
+			if i < 0 {
+				return sum, fmt.Errorf("demo user %s: no supplier %q", l.Email, l.Supplier)
+			}
+			in.SupplierID = supplierIDs[i]
+			in.Name = fmt.Sprintf("%s (%s)", supplierSpecs[i].in.Contacts[0].Name, l.Supplier)
 		}
 		if _, err := users.CreateUser(ctx, in); err != nil {
 			if apperr.Is(err, apperr.Conflict) {
@@ -312,9 +328,6 @@ func Load(ctx context.Context, db *store.DB, now func() time.Time) (Summary, err
 }
 
 func demoName(r auth.Role) string {
-	if r == auth.Supplier {
-		return "Ana Ferreira (Lisboa Cerâmica)"
-	}
 	s := strings.ReplaceAll(string(r), "_", " ")
 	return "Demo " + strings.ToUpper(s[:1]) + s[1:]
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/orderly-oms/orderly/internal/catalog"
 	"github.com/orderly-oms/orderly/internal/demo"
 	"github.com/orderly-oms/orderly/internal/inventory"
+	"github.com/orderly-oms/orderly/internal/purchasing"
+	"github.com/orderly-oms/orderly/internal/routing"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/store/storetest"
 	"github.com/orderly-oms/orderly/internal/suppliers"
@@ -96,6 +98,12 @@ func TestLoad(t *testing.T) {
 			}
 		}
 
+		// Every supplier has a user of its own for the supplier console.
+		if n := count(`SELECT COUNT(DISTINCT supplier_id) FROM users WHERE role = 'supplier'`); n != sum.Suppliers {
+			t.Errorf("suppliers with a supplier user = %d, want %d", n, sum.Suppliers)
+		}
+		checkFulfilment(t, db)
+
 		// Deterministic: the same seed gives the same store.
 		again := storetest.Open(t, db.Engine)
 		sum2, err := demo.Load(ctx, again, clock)
@@ -107,4 +115,63 @@ func TestLoad(t *testing.T) {
 			t.Errorf("second Load on the same database: %v, want a conflict", err)
 		}
 	})
+}
+
+// checkFulfilment: the email supplier receives POs by email in Italian, the
+// others in the console, all at once with 24 hours to answer; orders to Italy
+// prefer the email supplier; the SKU the README orders is offered by the
+// email supplier alone, with stock; its supplier user logs in to its supplier.
+func checkFulfilment(t *testing.T, db *store.DB) {
+	t.Helper()
+	ctx := context.Background()
+	var emailID int64
+	if err := db.R.QueryRowContext(ctx, `SELECT id FROM suppliers WHERE name = $1`, demo.EmailSupplier).Scan(&emailID); err != nil {
+		t.Fatalf("email supplier %q: %v", demo.EmailSupplier, err)
+	}
+	po := purchasing.New(db, clock, purchasing.Options{})
+	channels := map[purchasing.Channel]int{}
+	for _, id := range []int64{1, 2, 3, 4} {
+		f, err := po.Fulfilment(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		channels[f.Channel]++
+		if f.Default || f.Batch != purchasing.BatchImmediate || f.AckSLAMinutes != 24*60 || f.ShippingEstimate.Currency != "GBP" {
+			t.Errorf("fulfilment of supplier %d = %+v", id, f)
+		}
+		if id == emailID && (f.Channel != purchasing.ChannelEmail || f.EmailTo != demo.EmailSupplierTo || f.Locale != "it") {
+			t.Errorf("the email supplier's fulfilment = %+v", f)
+		}
+	}
+	if channels[purchasing.ChannelEmail] != 1 || channels[purchasing.ChannelConsole] != 3 {
+		t.Errorf("channels = %v, want one email and three console", channels)
+	}
+
+	rs := routing.NewService(db, clock)
+	st, err := rs.Settings(ctx)
+	if err != nil || st.DefaultStrategy != routing.LowestCost || st.MaxParts != 2 {
+		t.Errorf("routing settings = %+v, %v", st, err)
+	}
+	rules, err := rs.Rules(ctx)
+	if err != nil || len(rules) != 2 {
+		t.Fatalf("routing rules = %+v, %v", rules, err)
+	}
+	if r := rules[0]; !r.Enabled || r.Strategy != routing.Priority || len(r.Conditions.Countries) != 1 || r.Conditions.Countries[0] != "IT" ||
+		len(r.Suppliers) != 1 || r.Suppliers[0] != emailID {
+		t.Errorf("first rule = %+v, want Italy to the email supplier first", r)
+	}
+
+	offers, err := suppliers.NewService(db, clock).ListOffers(ctx, suppliers.OfferFilter{SKU: demo.EmailSupplierSKU})
+	if err != nil || len(offers) != 1 || offers[0].SupplierID != emailID {
+		t.Fatalf("offers of %s = %+v, %v; want one, of the email supplier", demo.EmailSupplierSKU, offers, err)
+	}
+	var reported int
+	if err := db.R.QueryRowContext(ctx, `SELECT reported FROM stock_positions WHERE offer_id = $1`, offers[0].ID).Scan(&reported); err != nil || reported < 20 {
+		t.Errorf("stock of %s = %d, %v; want 20 or more", demo.EmailSupplierSKU, reported, err)
+	}
+
+	u, err := auth.NewService(db, clock).Login(ctx, demo.EmailSupplierLogin, demo.Password)
+	if err != nil || u.Role != auth.Supplier || u.SupplierID != emailID {
+		t.Errorf("login %s = %+v, %v; want a user of the email supplier", demo.EmailSupplierLogin, u, err)
+	}
 }
