@@ -175,6 +175,9 @@ func (s *Server) portalAnswer(w http.ResponseWriter, r *http.Request) {
 		err = err2
 	}
 	if err == nil {
+		err = s.portalLineOfPO(r, sup, lineID)
+	}
+	if err == nil {
 		_, err = s.cfg.Purchasing.Answer(r.Context(), sup, lineID, accepted, rejected, r.PostFormValue("reason"))
 	}
 	if err != nil {
@@ -191,6 +194,20 @@ func (s *Server) portalAnswer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	seeOther(w, r, "/console/supplier/purchase-orders/"+r.PathValue("id"), "po-answered")
+}
+
+// portalLineOfPO is NotFound unless lineID is a line of the supplier's on
+// the purchase order the path names (as the API's answerOwnLine checks): a
+// form posted to another purchase order's address changes nothing.
+func (s *Server) portalLineOfPO(r *http.Request, sup, lineID int64) error {
+	l, err := s.cfg.Purchasing.Line(r.Context(), sup, lineID)
+	if err != nil {
+		return err
+	}
+	if strconv.FormatInt(l.PurchaseOrderID, 10) != r.PathValue("id") {
+		return apperr.New(apperr.NotFound, "purchase order %s has no line %d", r.PathValue("id"), lineID)
+	}
+	return nil
 }
 
 // formCount reads a form field as a count of units; empty is 0.
@@ -234,6 +251,9 @@ func (s *Server) portalShip(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		if n > 0 {
+			if err = s.portalLineOfPO(r, sup, id); err != nil {
+				break
+			}
 			in.Lines = append(in.Lines, shipping.NewLine{POLineID: id, Quantity: n})
 		}
 	}
