@@ -15,6 +15,9 @@ import (
 	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/customers"
 	"github.com/orderly-oms/orderly/internal/orders"
+	"github.com/orderly-oms/orderly/internal/purchasing"
+	"github.com/orderly-oms/orderly/internal/routing"
+	"github.com/orderly-oms/orderly/internal/shipping"
 	"github.com/orderly-oms/orderly/internal/suppliers"
 )
 
@@ -35,6 +38,7 @@ func (s *Server) registerConsoleOrders() {
 	s.page("POST /console/orders/{number}/send", auth.OrdersWrite, s.orderFulfil("send", s.cfg.Orders.SendToSupplier))
 	s.page("POST /console/orders/{number}/ship", auth.OrdersWrite, s.orderFulfil("ship", s.cfg.Orders.Ship))
 	s.page("POST /console/orders/{number}/deliver", auth.OrdersWrite, s.orderFulfil("deliver", s.cfg.Orders.Deliver))
+	s.page("POST /console/orders/{number}/route", auth.OrdersWrite, s.orderRoute)
 }
 
 // orderFlashes are the confirmations the order page shows after an action.
@@ -46,6 +50,8 @@ var orderFlashes = map[string]string{
 	"sent":            "Lines recorded as sent to the supplier.",
 	"shipped":         "Lines recorded as shipped.",
 	"delivered":       "Lines recorded as delivered.",
+	"routed":          "Routed: the lines go on their suppliers' purchase orders (see Routing for why).",
+	"route-nothing":   "Nothing to route: the lines are with suppliers already, on hold, or waiting for stock.",
 }
 
 // stateBadge is an order or line state as the console shows it: a label and
@@ -538,6 +544,17 @@ type orderView struct {
 	// ToSend, ToShip and ToDeliver are the lines each fulfilment step can take.
 	ToSend, ToShip, ToDeliver []lineRow
 
+	// Routing is the order's routing decisions, newest first (routing:read);
+	// POLines its purchase order lines (purchasing:read); Parcels its
+	// shipments with their last tracking events. ShowRouting and
+	// ShowPurchasing say whether the role sees those sections; CanRoute
+	// whether "Route now" has lines to route.
+	Routing                     []routing.StoredDecision
+	POLines                     []purchasing.OrderLine
+	Parcels                     []parcelRow
+	ShowRouting, ShowPurchasing bool
+	CanRoute                    bool
+
 	// Failed is the refused action's message, shown at the top of the page.
 	Failed string
 	Form   string
@@ -636,7 +653,138 @@ func (s *Server) loadOrder(r *http.Request) (*orderView, error) {
 		return nil, err
 	}
 	v.Payments = paymentRows(pays)
+	if err := s.loadFulfilment(r, v); err != nil {
+		return nil, err
+	}
 	return v, nil
+}
+
+// parcelEvents is how many of a parcel's tracking events the order page shows.
+const parcelEvents = 3
+
+// parcelRow is one shipment of the order as shown.
+type parcelRow struct {
+	shipping.Shipment
+	// Lines are the parcel's units in words ("line 1 MUG-1 × 2").
+	Lines []string
+	// Last are the newest tracking events, newest first.
+	Last []shipping.StoredEvent
+}
+
+// loadFulfilment adds the routing decisions, purchase order lines and
+// parcels of the order to the page, each for the roles that may see it.
+func (s *Server) loadFulfilment(r *http.Request, v *orderView) error {
+	ctx := r.Context()
+	p := auth.FromContext(ctx)
+	v.ShowRouting = p.Can(auth.RoutingRead) && s.cfg.Routing != nil
+	v.ShowPurchasing = p.Can(auth.PurchasingRead) && s.cfg.Purchasing != nil
+	if v.ShowRouting {
+		ds, err := s.cfg.Routing.Rules().Decisions(ctx, v.Number)
+		if err != nil {
+			return err
+		}
+		for i := len(ds) - 1; i >= 0; i-- {
+			v.Routing = append(v.Routing, ds[i])
+		}
+	}
+	// Lines allocated with no open purchase order line can be routed now.
+	var onPO map[int64]bool
+	if s.cfg.Purchasing != nil {
+		ls, err := s.cfg.Purchasing.OrderLines(ctx, v.Number)
+		if err != nil {
+			return err
+		}
+		onPO = map[int64]bool{}
+		for _, l := range ls {
+			if l.Open() > 0 || l.Shipped > 0 {
+				onPO[l.OrderLineID] = true
+			}
+		}
+		if v.ShowPurchasing {
+			v.POLines = ls
+		}
+	}
+	position := map[int64]int{}
+	for _, l := range v.Order.Lines {
+		position[l.ID] = l.Position
+		if l.State == orders.LineAllocated && !onPO[l.ID] && v.Order.State != orders.OnHold && v.Order.State != orders.AwaitingStock && s.cfg.Routing != nil {
+			v.CanRoute = true
+		}
+	}
+	if s.cfg.Shipping == nil {
+		return nil
+	}
+	list, err := s.cfg.Shipping.List(ctx, shipping.Filter{OrderNumber: v.Number, Limit: 100})
+	if err != nil {
+		return err
+	}
+	for _, sh := range list {
+		full, err := s.cfg.Shipping.Get(ctx, 0, sh.ID)
+		if err != nil {
+			return err
+		}
+		row := parcelRow{Shipment: *full}
+		for _, l := range full.Lines {
+			row.Lines = append(row.Lines, fmt.Sprintf("line %d %s × %d", position[l.OrderLineID], l.SKU, l.Quantity))
+		}
+		for i := len(full.Events) - 1; i >= 0 && len(row.Last) < parcelEvents; i-- {
+			row.Last = append(row.Last, full.Events[i])
+		}
+		v.Parcels = append(v.Parcels, row)
+	}
+	return nil
+}
+
+// TriggerLabel is what started a routing decision, in words.
+func (v *orderView) TriggerLabel(trigger string) string {
+	switch trigger {
+	case routing.TriggerConfirmed:
+		return "order ready"
+	case routing.TriggerRestocked:
+		return "stock arrived"
+	case routing.TriggerManual:
+		return "routed by hand"
+	case routing.TriggerRejected:
+		return "supplier rejected"
+	case routing.TriggerTimeout:
+		return "supplier did not answer"
+	}
+	return trigger
+}
+
+// StrategyLabel is a routing strategy in words.
+func (v *orderView) StrategyLabel(st routing.Strategy) string { return strategyLabel(st) }
+
+// orderRoute routes the order's allocated lines not yet with a supplier
+// ("Route now"). Nothing to route is said in the flash; an error is shown on
+// the page.
+func (s *Server) orderRoute(w http.ResponseWriter, r *http.Request) {
+	number, err := pathID(r, "number")
+	if err != nil {
+		s.consoleError(w, r, err)
+		return
+	}
+	d, err := s.cfg.Routing.Route(r.Context(), number, routing.TriggerManual)
+	if err == nil {
+		done := "route-nothing"
+		if d != nil && d.Unrouted < len(d.Lines) {
+			done = "routed"
+		}
+		seeOther(w, r, "/console/orders/"+strconv.FormatInt(number, 10), done)
+		return
+	}
+	if statusFor(err) >= 500 {
+		s.consoleError(w, r, err)
+		return
+	}
+	v, lerr := s.loadOrder(r)
+	if lerr != nil {
+		s.consoleError(w, r, lerr)
+		return
+	}
+	v.Form = "route"
+	v.Failed = "Could not route the order: " + errMessage(err)
+	s.renderOrder(w, r, statusFor(err), v)
 }
 
 func (s *Server) renderOrder(w http.ResponseWriter, r *http.Request, status int, v *orderView) {
