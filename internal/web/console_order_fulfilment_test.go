@@ -71,6 +71,17 @@ func TestConsoleOrderFulfilment(t *testing.T) {
 		if err := db.R.QueryRow(`SELECT purchase_order_id, id FROM purchase_order_lines WHERE order_id = $1`, number).Scan(&po, &line); err != nil {
 			t.Fatal(err)
 		}
+		pl, err := s.cfg.Purchasing.OrderLines(ctx, number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pl) != 1 || pl[0].ID != line || pl[0].PONumber != fmt.Sprintf("PO-%d", po) || pl[0].SupplierName != "Fixture Supplier" ||
+			pl[0].Quantity != 3 || pl[0].SKU != "MUG-1" {
+			t.Fatalf("OrderLines: %+v", pl)
+		}
+		if other, err := s.cfg.Purchasing.OrderLines(ctx, number+1000); err != nil || len(other) != 0 {
+			t.Fatalf("OrderLines of an unknown order: %v, %v", other, err)
+		}
 		page = c.get(path + "?done=routed")
 		wantStatus(t, page, http.StatusOK)
 		wantBody(t, page, "Routed: the lines go", "routed by hand", "lowest landed cost", "line 1", "Fixture Supplier",

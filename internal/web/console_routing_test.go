@@ -147,8 +147,19 @@ func TestConsoleRoutingTestBox(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		fx := orderstest.New(t, db, orders.Options{})
-		fx.AddSKU("MUG-1", 10)
+		mug := fx.AddSKU("MUG-1", 10)
 		s, base := newConsoleServerWith(t, Config{DB: db, Now: fx.Clock.Now, Inventory: fx.Inventory, Customers: fx.Customers, Orders: fx.Orders})
+		// A second supplier offers the mug but has none in stock.
+		empty := consoleSupplierID(t, s)
+		if _, err := db.W.Exec(`INSERT INTO supplier_offers (supplier_id, variant_id, supplier_sku, cost_amount, cost_currency, lead_time_days,
+			min_order_qty, priority, status, created_at, updated_at) VALUES ($1, $2, 'EMPTY-1', 100, 'EUR', 1, 1, 1, 'active', $3, $3)`,
+			empty, mug.Variant, orderstest.T0); err != nil {
+			t.Fatal(err)
+		}
+		var emptyName string
+		if err := db.R.QueryRow(`SELECT name FROM suppliers WHERE id = $1`, empty).Scan(&emptyName); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := s.cfg.Routing.Rules().CreateRule(t.Context(), italyRule("Italy", "IT")); err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +171,7 @@ func TestConsoleRoutingTestBox(t *testing.T) {
 		res := c.post("/console/routing/test", url.Values{"order": {`{"channel": "shopify", "customer": {"email": "x@example.com"},
 			"shipping_address": {"country": "it", "city": "Milano"}, "lines": [{"sku": "MUG-1", "quantity": 2}]}`}})
 		wantStatus(t, res, http.StatusOK)
-		wantBody(t, res, `id="test-result"`, "Italy", "Fixture Supplier × 2", "line 1")
+		wantBody(t, res, `id="test-result"`, "Italy", "Fixture Supplier × 2", "line 1", emptyName+": ")
 		wantNotBody(t, res, `id="test-error"`)
 
 		res = c.post("/console/routing/test", url.Values{"order": {`{"lines": [{"sku": "MUG-1", "quantity": 2}`}})
