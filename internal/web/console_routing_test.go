@@ -85,7 +85,7 @@ func TestConsoleRoutingRules(t *testing.T) {
 		}
 		page = c.get("/console/routing?done=routing-rule-saved")
 		wantBody(t, page, "Routing rule saved", "ships to one of IT, FR", "Fixture Supplier", "only these", "fixed priority",
-			"total at least 10000", "disabled")
+			"total at least 10000", `<span class="badge">disabled</span>`)
 
 		// Edit: the form holds the rule; saving changes it.
 		edit := c.get(fmt.Sprintf("/console/routing/rules/%d", ids[0]))
