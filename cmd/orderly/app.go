@@ -212,7 +212,7 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	a.shipping = shipping.New(db, a.purchasing, a.orders, a.now, shipping.Options{Logger: log})
 	// Orders are routed when they become ready and when waiting units get
 	// stock (order event jobs); purchasing hands rejected units back.
-	a.routing = routing.NewRouter(db, routing.NewService(db, a.now), a.orders, a.inventory, a.purchasing, nil, a.now)
+	a.routing = routing.NewRouter(db, routing.NewService(db, a.now), a.orders, a.inventory, a.purchasing, a.promise, a.now)
 	a.purchasing.SetRerouter(a.routing)
 	a.events.Subscribe(orders.EventReady, a.routing.OnEvent)
 	a.events.Subscribe(orders.EventAllocated, a.routing.OnEvent)

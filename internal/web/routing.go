@@ -21,7 +21,7 @@ func (s *Server) registerRouting() {
 		if s.cfg.Purchasing != nil {
 			sink = s.cfg.Purchasing
 		}
-		s.cfg.Routing = routing.NewRouter(s.cfg.DB, routing.NewService(s.cfg.DB, s.now), s.cfg.Orders, s.cfg.Inventory, sink, nil, s.now)
+		s.cfg.Routing = routing.NewRouter(s.cfg.DB, routing.NewService(s.cfg.DB, s.now), s.cfg.Orders, s.cfg.Inventory, sink, s.cfg.Promise, s.now)
 	}
 	tags := []string{"Routing"}
 	operation(s, huma.Operation{OperationID: "list-routing-rules", Method: http.MethodGet, Path: "/routing/rules",
