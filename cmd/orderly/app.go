@@ -214,6 +214,9 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	// stock (order event jobs); purchasing hands rejected units back.
 	a.routing = routing.NewRouter(db, routing.NewService(db, a.now), a.orders, a.inventory, a.purchasing, a.promise, a.now)
 	a.purchasing.SetRerouter(a.routing)
+	// An order ready when placed emits only order.placed; Route does nothing
+	// for an order on hold, waiting for stock or already routed.
+	a.events.Subscribe(orders.EventPlaced, a.routing.OnEvent)
 	a.events.Subscribe(orders.EventReady, a.routing.OnEvent)
 	a.events.Subscribe(orders.EventAllocated, a.routing.OnEvent)
 	a.learn = &learned.Refresher{DB: db, Now: a.now, Target: a.promise, Logger: log}
