@@ -28,9 +28,10 @@ import (
 // (10,000 SKUs, 50,000 offers over 20 suppliers, every supplier with a
 // delivery calendar and the console channel, batching immediate), each
 // iteration places one order of 1 to 3 lines through orders.Place (promised
-// at intake; not timed), then, from the moment its transaction (with the
-// order.ready event) has committed, routes it through Router.OnEvent with
-// the real purchasing sink and the calendars as estimator, and runs
+// at intake; not timed), then, from the moment its transaction has
+// committed (with order.placed: an order ready when placed emits that, not
+// order.ready), routes it through Router.OnEvent as that event's job does,
+// with the real purchasing sink and the calendars as estimator, and runs
 // purchasing.SendDue, which sends its POs (console: the state change to
 // sent). It reports p50-ms and p99-ms of that time and orders/s (one order
 // at a time). The waits the periodic jobs add in production are not
@@ -61,8 +62,8 @@ func BenchmarkConfirmToPOSent(b *testing.B) {
 				}
 				numbers = append(numbers, p.Order.Number)
 				b.StartTimer()
-				t0 := time.Now() // Place returned: its transaction, with order.ready, has committed
-				if err := w.router.OnEvent(ctx, orders.EventArgs{Event: orders.EventReady, Order: p.Order.Number}); err != nil {
+				t0 := time.Now() // Place returned: its transaction, with order.placed, has committed
+				if err := w.router.OnEvent(ctx, orders.EventArgs{Event: orders.EventPlaced, Order: p.Order.Number}); err != nil {
 					b.Fatalf("route order %d: %v", p.Order.Number, err)
 				}
 				n, err := w.purchasing.SendDue(ctx)
