@@ -245,6 +245,24 @@ func TestListFilters(t *testing.T) {
 		if got := ids(Filter{State: POSent, Before: 5002}); len(got) != 1 || got[0] != 5001 {
 			t.Fatalf("sent before 5002: %v", got)
 		}
+		// Late to ship: the at-risk job flagged the order of 5001's line not_shipped.
+		if got := ids(Filter{LateToShip: true}); len(got) != 0 {
+			t.Fatalf("late to ship with no flag: %v", got)
+		}
+		var order int64
+		if err := db.R.QueryRowContext(ctx, `SELECT order_id FROM purchase_order_lines WHERE purchase_order_id = 5001`).Scan(&order); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.W.ExecContext(ctx, `INSERT INTO order_risks (order_id, reason, detail, flagged_at) VALUES ($1, 'not_shipped', 'late', $2)`,
+			order, orderstest.T0); err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(Filter{LateToShip: true}); len(got) != 1 || got[0] != 5001 {
+			t.Fatalf("late to ship: %v", got)
+		}
+		if got := ids(Filter{LateToShip: true, SupplierID: b}); len(got) != 0 {
+			t.Fatalf("late to ship of the other supplier: %v", got)
+		}
 		list, more, _ := f.svc.List(ctx, Filter{Limit: 1})
 		if len(list) != 1 || !more {
 			t.Fatalf("page of 1: %d more=%v", len(list), more)

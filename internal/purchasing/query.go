@@ -119,6 +119,10 @@ type Filter struct {
 	// Overdue keeps POs with lines flagged past their answer deadline and
 	// still pending.
 	Overdue bool
+	// LateToShip keeps POs with units not shipped (pending or accepted) of
+	// an order the at-risk job flagged not_shipped: its promised ship-by day
+	// ended, in the supplier's time zone (docs/promise.md).
+	LateToShip bool
 	// Before pages backwards: POs with an id below it (newest first).
 	Before int64
 	Limit  int // default 50, at most 200
@@ -156,6 +160,11 @@ func (s *Service) List(ctx context.Context, f Filter) ([]PurchaseOrder, bool, er
 	if f.Overdue {
 		where = append(where, `EXISTS (SELECT 1 FROM purchase_order_lines l WHERE l.purchase_order_id = p.id
 			AND l.supplier_id = p.supplier_id AND l.qty_pending > 0 AND l.overdue_at IS NOT NULL)`)
+	}
+	if f.LateToShip {
+		where = append(where, `EXISTS (SELECT 1 FROM purchase_order_lines l JOIN order_risks r ON r.order_id = l.order_id
+			AND r.reason = 'not_shipped' AND r.cleared_at IS NULL
+			WHERE l.purchase_order_id = p.id AND l.supplier_id = p.supplier_id AND l.qty_pending + l.qty_accepted > 0)`)
 	}
 	q := `SELECT ` + poColumns + ` FROM purchase_orders p JOIN suppliers s ON s.id = p.supplier_id`
 	if len(where) > 0 {

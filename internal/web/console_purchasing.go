@@ -26,7 +26,7 @@ type purchaseOrdersView struct {
 	Suppliers []suppliers.Supplier
 	Supplier  int64
 	State     string
-	Queue     string // "", "unanswered", "overdue"
+	Queue     string // "", "unanswered", "overdue", "late"
 	States    []purchasing.POState
 	POs       []purchasing.PurchaseOrder
 	More      bool
@@ -53,6 +53,8 @@ func (s *Server) consolePOList(w http.ResponseWriter, r *http.Request) {
 		f.Unacknowledged = true
 	case "overdue":
 		f.Overdue = true
+	case "late":
+		f.LateToShip = true
 	default:
 		v.Queue = ""
 	}

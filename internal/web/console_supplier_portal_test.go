@@ -157,5 +157,7 @@ func TestConsoleSupplierPortal(t *testing.T) {
 		wantBody(t, sp, "one is chipped", `data-state="shipped"`)
 		wantStatus(t, staff.get("/console/supplier"), http.StatusForbidden)
 		wantBody(t, staff.get("/console/purchase-orders?queue=unanswered"), "No purchase orders here")
+		// Late to ship: once the at-risk job flags the order not_shipped (its 0 units left open: none here).
+		wantBody(t, staff.get("/console/purchase-orders?queue=late"), "No purchase orders here", `id="queue-late" aria-current="page"`)
 	})
 }

@@ -25,7 +25,8 @@ func (s *Server) registerPurchasing() {
 	operation(s, huma.Operation{OperationID: "list-purchase-orders", Method: http.MethodGet, Path: "/purchase-orders",
 		Summary: "List purchase orders", Tags: tags,
 		Description: "Newest first, without their lines. Filters: supplier, state, `unacknowledged` (lines still awaiting " +
-			"the supplier's answer) and `overdue` (lines past the answer deadline)."},
+			"the supplier's answer), `overdue` (lines past the answer deadline) and `late_to_ship` (units not shipped of an " +
+			"order past its promised ship-by day)."},
 		auth.PurchasingRead, s.listPurchaseOrders)
 	operation(s, huma.Operation{OperationID: "get-purchase-order", Method: http.MethodGet, Path: "/purchase-orders/{id}",
 		Summary: "Get a purchase order with its lines and send attempts", Tags: tags},
@@ -95,6 +96,7 @@ type purchaseOrdersInput struct {
 	State          string `query:"state" enum:"open,sending,sent,acknowledged,closed,cancelled" doc:"Only POs in this state"`
 	Unacknowledged bool   `query:"unacknowledged" doc:"Only POs with lines awaiting the supplier's answer"`
 	Overdue        bool   `query:"overdue" doc:"Only POs with lines past their answer deadline"`
+	LateToShip     bool   `query:"late_to_ship" doc:"Only POs with units not shipped of an order flagged not_shipped (its ship-by day ended)"`
 }
 
 func (s *Server) listPurchaseOrders(ctx context.Context, in *purchaseOrdersInput) (*ListOutput[PurchaseOrder], error) {
@@ -109,7 +111,7 @@ func (s *Server) purchaseOrderPage(ctx context.Context, in *purchaseOrdersInput,
 		return nil, err
 	}
 	list, more, err := s.cfg.Purchasing.List(ctx, purchasing.Filter{SupplierID: supplierID, State: purchasing.POState(in.State),
-		Unacknowledged: in.Unacknowledged, Overdue: in.Overdue, Before: before, Limit: in.Limit})
+		Unacknowledged: in.Unacknowledged, Overdue: in.Overdue, LateToShip: in.LateToShip, Before: before, Limit: in.Limit})
 	if err != nil {
 		return nil, err
 	}
