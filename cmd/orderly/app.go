@@ -219,6 +219,13 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	a.events.Subscribe(orders.EventPlaced, a.routing.OnEvent)
 	a.events.Subscribe(orders.EventReady, a.routing.OnEvent)
 	a.events.Subscribe(orders.EventAllocated, a.routing.OnEvent)
+	// Lines just routed are on a PO that may be due at once (a supplier that
+	// batches "immediate"): send it now rather than at the send job's next
+	// minute. SendDue claims each PO, so this and the job never send one twice.
+	a.events.Subscribe(orders.EventSent, func(ctx context.Context, _ orders.EventArgs) error {
+		_, err := a.purchasing.SendDue(ctx)
+		return err
+	})
 	a.learn = &learned.Refresher{DB: db, Now: a.now, Target: a.promise, Logger: log}
 	return a, nil
 }
