@@ -21,6 +21,7 @@ import (
 	"net/textproto"
 	"strings"
 	"sync"
+	"time"
 
 	gomail "github.com/wneessen/go-mail"
 )
@@ -180,7 +181,10 @@ func (s *Sender) tlsConfig() *tls.Config {
 func (s *Sender) clientOptions(dial gomail.DialContextFunc) []gomail.Option {
 	opts := []gomail.Option{
 		gomail.WithPort(s.settings.port()),
-		gomail.WithTimeout(s.settings.timeout()),
+		// go-mail's own deadline per step comes a second after Send's: the
+		// context (Settings.Timeout for the whole Send) ends a stalled
+		// dialogue first, so its error is always the context's.
+		gomail.WithTimeout(s.settings.timeout() + time.Second),
 		gomail.WithDialContextFunc(dial),
 		gomail.WithTLSConfig(s.tlsConfig()),
 	}
