@@ -1,0 +1,406 @@
+package coupons_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"io"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/orderly-oms/orderly/internal/apperr"
+	"github.com/orderly-oms/orderly/internal/coupons"
+	"github.com/orderly-oms/orderly/internal/money"
+	"github.com/orderly-oms/orderly/internal/orders"
+	"github.com/orderly-oms/orderly/internal/orders/orderstest"
+	"github.com/orderly-oms/orderly/internal/store/storetest"
+)
+
+type env struct {
+	f     *orderstest.Fixture
+	c     *coupons.Service
+	order int64
+}
+
+func newEnv(t *testing.T, f *orderstest.Fixture) *env {
+	t.Helper()
+	ctx := context.Background()
+	sku := f.AddSKU("MUG-1", 10)
+	res, err := f.Orders.Place(ctx, orderstest.Input("ana@example.com", sku.SKU, 2))
+	if err != nil {
+		t.Fatalf("place: %v", err)
+	}
+	return &env{f: f, c: coupons.New(f.DB, f.Clock.Now, nil), order: res.Order.Number}
+}
+
+func (e *env) issueTx(t *testing.T, reason string) *coupons.Coupon {
+	t.Helper()
+	var c *coupons.Coupon
+	err := e.f.DB.InTx(context.Background(), func(tx *sql.Tx) error {
+		var err error
+		c, err = e.c.IssueApologyTx(context.Background(), tx, e.order, "EUR", reason)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("IssueApologyTx: %v", err)
+	}
+	return c
+}
+
+func (e *env) setPolicy(t *testing.T, p coupons.Policy) coupons.Policy {
+	t.Helper()
+	got, err := e.c.SetPolicy(context.Background(), p)
+	if err != nil {
+		t.Fatalf("SetPolicy(%+v): %v", p, err)
+	}
+	return got
+}
+
+var codeRE = regexp.MustCompile(`^SORRY-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$`)
+
+func eur(t *testing.T, s string) money.Money {
+	t.Helper()
+	m, err := money.Parse(s, "EUR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestPolicyOffGivesNoCoupon(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			env := newEnv(t, orderstest.New(t, storetest.Open(t, e), orders.Options{}))
+			if c := env.issueTx(t, "line cancelled"); c != nil {
+				t.Fatalf("default policy (off) issued %+v", c)
+			}
+			// Configured but disabled: still none.
+			p := coupons.DefaultPolicy
+			p.Kind, p.Percent = coupons.KindPercent, 20
+			env.setPolicy(t, p)
+			if c := env.issueTx(t, "line cancelled"); c != nil {
+				t.Fatalf("disabled policy issued %+v", c)
+			}
+			list, err := env.c.ForOrder(context.Background(), env.order)
+			if err != nil || len(list) != 0 {
+				t.Fatalf("ForOrder = %v, %v; want none", list, err)
+			}
+		})
+	}
+}
+
+func TestApologyPercentAndAmount(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			env := newEnv(t, orderstest.New(t, storetest.Open(t, e), orders.Options{}))
+			env.setPolicy(t, coupons.Policy{Enabled: true, Kind: coupons.KindPercent, Percent: 15, ValidityDays: 30, Prefix: "sorry"})
+			c := env.issueTx(t, "backordered line cancelled at the deadline")
+			if c == nil {
+				t.Fatal("enabled percent policy issued no coupon")
+			}
+			if c.Kind != coupons.KindPercent || c.Percent != 15 || c.Currency != "EUR" || !c.Amount.IsZero() {
+				t.Errorf("percent coupon = %+v", c)
+			}
+			if !codeRE.MatchString(c.Code) {
+				t.Errorf("code %q does not match %s", c.Code, codeRE)
+			}
+			if want := orderstest.T0.AddDate(0, 0, 30); !c.ExpiresAt.Equal(want) {
+				t.Errorf("expires %s, want %s", c.ExpiresAt, want)
+			}
+			if c.Order != env.order || c.Source != coupons.SourceApology || c.Used || c.Expired || c.IssuedBy != "system:coupons" {
+				t.Errorf("coupon = %+v", c)
+			}
+			if c.Describe() != "15% off" {
+				t.Errorf("Describe = %q", c.Describe())
+			}
+
+			env.setPolicy(t, coupons.Policy{Enabled: true, Kind: coupons.KindAmount, Amount: eur(t, "5.50"), ValidityDays: 60, Prefix: "SORRY"})
+			a := env.issueTx(t, "second line cancelled")
+			if a == nil || a.Kind != coupons.KindAmount || a.Amount != (money.Money{Amount: 550, Currency: "EUR"}) || a.Percent != 0 {
+				t.Fatalf("amount coupon = %+v", a)
+			}
+			if a.Code == c.Code {
+				t.Fatalf("two coupons share code %s", a.Code)
+			}
+			list, err := env.c.ForOrder(context.Background(), env.order)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(list) != 2 || list[0].ID != c.ID || list[1].ID != a.ID {
+				t.Fatalf("ForOrder = %+v, want the percent then the amount coupon", list)
+			}
+		})
+	}
+}
+
+func TestPolicyValidation(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			env := newEnv(t, orderstest.New(t, storetest.Open(t, e), orders.Options{}))
+			for _, bad := range []coupons.Policy{
+				{Enabled: true, Kind: coupons.KindPercent, Percent: 0, ValidityDays: 30},
+				{Enabled: true, Kind: coupons.KindPercent, Percent: 101, ValidityDays: 30},
+				{Enabled: true, Kind: coupons.KindAmount, ValidityDays: 30},
+				{Enabled: true, Kind: coupons.KindAmount, Amount: money.Money{Amount: 100, Currency: "XXX"}, ValidityDays: 30},
+				{Enabled: true, Kind: "free", ValidityDays: 30},
+				{Enabled: true, Kind: coupons.KindPercent, Percent: 10, ValidityDays: 0},
+				{Enabled: true, Kind: coupons.KindPercent, Percent: 10, ValidityDays: 30, Prefix: "SORRY-1"},
+			} {
+				_, err := env.c.SetPolicy(context.Background(), bad)
+				if !apperr.Is(err, apperr.Invalid) {
+					t.Errorf("SetPolicy(%+v) = %v, want invalid", bad, err)
+				}
+			}
+			if p, _ := env.c.Policy(context.Background()); p.Enabled || p.UpdatedAt != nil {
+				t.Errorf("a refused policy was stored: %+v", p)
+			}
+		})
+	}
+}
+
+// TestApologyIdempotent: the cancel transaction that issues the coupon may
+// roll back and be replayed, or a retried job may call again: there is never
+// more than one apology coupon per order and reason.
+func TestApologyIdempotent(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			env := newEnv(t, orderstest.New(t, storetest.Open(t, e), orders.Options{}))
+			env.setPolicy(t, coupons.Policy{Enabled: true, Kind: coupons.KindPercent, Percent: 10, ValidityDays: 90, Prefix: "SORRY"})
+
+			// A transaction that issues and then fails leaves nothing.
+			boom := errors.New("cancel failed later")
+			var rolledBack *coupons.Coupon
+			err := env.f.DB.InTx(ctx, func(tx *sql.Tx) error {
+				var err error
+				if rolledBack, err = env.c.IssueApologyTx(ctx, tx, env.order, "EUR", "cancelled"); err != nil {
+					return err
+				}
+				// Within the same transaction a second call returns the same coupon.
+				again, err := env.c.IssueApologyTx(ctx, tx, env.order, "EUR", "cancelled")
+				if err != nil {
+					return err
+				}
+				if again.ID != rolledBack.ID || again.Code != rolledBack.Code {
+					t.Errorf("second call in the same tx = %s, first %s", again.Code, rolledBack.Code)
+				}
+				return boom
+			})
+			if !errors.Is(err, boom) || rolledBack == nil {
+				t.Fatalf("tx = %v, coupon %v", err, rolledBack)
+			}
+			if list, _ := env.c.ForOrder(ctx, env.order); len(list) != 0 {
+				t.Fatalf("a rolled-back coupon exists: %+v", list)
+			}
+
+			// The replay issues it; every retry after returns that one.
+			first := env.issueTx(t, "cancelled")
+			for range 3 {
+				if c := env.issueTx(t, "  cancelled "); c == nil || c.ID != first.ID || c.Code != first.Code {
+					t.Fatalf("retry = %+v, want %s", c, first.Code)
+				}
+			}
+			// Even if the policy changed meanwhile (or was switched off).
+			env.setPolicy(t, coupons.Policy{Enabled: false, Kind: coupons.KindPercent, Percent: 50, ValidityDays: 90})
+			if c := env.issueTx(t, "cancelled"); c == nil || c.ID != first.ID {
+				t.Fatalf("retry after the policy changed = %+v, want %s", c, first.Code)
+			}
+			list, err := env.c.ForOrder(ctx, env.order)
+			if err != nil || len(list) != 1 || list[0].Code != first.Code {
+				t.Fatalf("ForOrder = %+v, %v; want only %s", list, err, first.Code)
+			}
+		})
+	}
+}
+
+// repeat is a random source that gives the same bytes n times, then
+// different ones: the first codes drawn collide.
+type repeat struct {
+	n    int
+	seed byte
+}
+
+func (r *repeat) Read(p []byte) (int, error) {
+	if r.n > 0 {
+		r.n--
+		for i := range p {
+			p[i] = 7
+		}
+		return len(p), nil
+	}
+	r.seed++
+	for i := range p {
+		p[i] = r.seed + byte(i)
+	}
+	return len(p), nil
+}
+
+func TestCodesUniqueAndReadable(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			env := newEnv(t, orderstest.New(t, storetest.Open(t, e), orders.Options{}))
+			env.setPolicy(t, coupons.Policy{Enabled: true, Kind: coupons.KindPercent, Percent: 10, ValidityDays: 90, Prefix: "SORRY"})
+			// The first three draws give the same code: the second coupon
+			// must get another one, not fail or reuse it.
+			env.c.SetRand(&repeat{n: 3})
+			in := coupons.NewCoupon{Kind: coupons.KindPercent, Percent: 5, Reason: "goodwill"}
+			a, err := env.c.Issue(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := env.c.Issue(ctx, in)
+			if err != nil {
+				t.Fatalf("issue after a code collision: %v", err)
+			}
+			if a.Code == b.Code || !codeRE.MatchString(a.Code) || !codeRE.MatchString(b.Code) {
+				t.Fatalf("codes %q and %q", a.Code, b.Code)
+			}
+			// A source that always repeats fails clearly instead of looping.
+			env.c.SetRand(&repeat{n: 1 << 30})
+			if _, err := env.c.Issue(ctx, in); err == nil {
+				t.Fatal("issue with a broken random source succeeded")
+			}
+			env.c.SetRand(io.MultiReader(bytes.NewReader(bytes.Repeat([]byte{0}, 12)), bytes.NewReader(bytes.Repeat([]byte{31}, 12))))
+			c, err := env.c.Issue(ctx, in)
+			if err != nil || c.Code != "SORRY-2222-2222-2222" {
+				t.Fatalf("code from zero bytes = %v, %v", c, err)
+			}
+			c, err = env.c.Issue(ctx, in)
+			if err != nil || c.Code != "SORRY-ZZZZ-ZZZZ-ZZZZ" {
+				t.Fatalf("code from 31s = %v, %v", c, err)
+			}
+		})
+	}
+}
+
+func TestRandomCodesDistinct(t *testing.T) {
+	db := storetest.Open(t, "sqlite")
+	env := newEnv(t, orderstest.New(t, db, orders.Options{}))
+	seen := map[string]bool{}
+	for range 300 {
+		c, err := env.c.Issue(context.Background(), coupons.NewCoupon{Kind: coupons.KindAmount, Amount: eur(t, "1.00"), Reason: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[c.Code] || !codeRE.MatchString(c.Code) {
+			t.Fatalf("code %q repeated or malformed", c.Code)
+		}
+		seen[c.Code] = true
+	}
+}
+
+func TestRedeemOnce(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			env := newEnv(t, orderstest.New(t, storetest.Open(t, e), orders.Options{}))
+			c, err := env.c.Issue(ctx, coupons.NewCoupon{Kind: coupons.KindAmount, Amount: eur(t, "7.25"), Reason: "late parcel",
+				Order: env.order, ValidityDays: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Order != env.order || c.Source != coupons.SourceManual || c.Amount.Decimal() != "7.25" {
+				t.Fatalf("manual coupon = %+v", c)
+			}
+			u, err := env.c.Redeem(ctx, " "+toLower(c.Code)+" ", "shopify order #1042")
+			if err != nil {
+				t.Fatalf("redeem: %v", err)
+			}
+			if !u.Used || u.UsedAt == nil || u.UsedRef != "shopify order #1042" {
+				t.Fatalf("redeemed = %+v", u)
+			}
+			_, err = env.c.Redeem(ctx, c.Code, "another order")
+			if !apperr.Is(err, apperr.Conflict) || !regexp.MustCompile(`already used on shopify order #1042`).MatchString(err.Error()) {
+				t.Fatalf("second redeem = %v, want a conflict naming the first use", err)
+			}
+			if got, _ := env.c.Get(ctx, c.Code); got.UsedRef != "shopify order #1042" {
+				t.Fatalf("second redeem changed the use: %+v", got)
+			}
+			if _, err := env.c.Redeem(ctx, "SORRY-NOPE-NOPE-NOPE", ""); !apperr.Is(err, apperr.NotFound) {
+				t.Fatalf("unknown code = %v", err)
+			}
+			// Expired: refused, and listed as expired.
+			old, err := env.c.Issue(ctx, coupons.NewCoupon{Kind: coupons.KindPercent, Percent: 10, Reason: "x", ValidityDays: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			env.f.Clock.Set(orderstest.T0.Add(25 * time.Hour))
+			if _, err := env.c.Redeem(ctx, old.Code, ""); !apperr.Is(err, apperr.Conflict) {
+				t.Fatalf("expired redeem = %v", err)
+			}
+			for state, want := range map[string]string{coupons.StateUsed: c.Code, coupons.StateExpired: old.Code} {
+				list, err := env.c.List(ctx, coupons.Filter{State: state})
+				if err != nil || len(list) != 1 || list[0].Code != want {
+					t.Errorf("List(%s) = %+v, %v; want %s", state, list, err, want)
+				}
+			}
+			if list, _ := env.c.List(ctx, coupons.Filter{State: coupons.StateUnused}); len(list) != 0 {
+				t.Errorf("List(unused) = %+v", list)
+			}
+		})
+	}
+}
+
+func toLower(s string) string { return string(bytes.ToLower([]byte(s))) }
+
+func TestIssueValidationAndList(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			env := newEnv(t, orderstest.New(t, storetest.Open(t, e), orders.Options{}))
+			for _, bad := range []coupons.NewCoupon{
+				{Kind: coupons.KindPercent, Percent: 0, Reason: "x"},
+				{Kind: coupons.KindAmount, Amount: money.Money{Amount: 0, Currency: "EUR"}, Reason: "x"},
+				{Kind: coupons.KindAmount, Amount: eur(t, "1.00")},
+				{Kind: coupons.KindAmount, Amount: eur(t, "1.00"), Reason: "x", ValidityDays: -1},
+				{Kind: coupons.KindAmount, Amount: eur(t, "1.00"), Reason: "x", Prefix: "no way"},
+				{Kind: coupons.KindAmount, Amount: eur(t, "1.00"), Reason: "x", Order: 999999},
+			} {
+				if _, err := env.c.Issue(ctx, bad); !apperr.Is(err, apperr.Invalid) {
+					t.Errorf("Issue(%+v) = %v, want invalid", bad, err)
+				}
+			}
+			env.setPolicy(t, coupons.Policy{Enabled: true, Kind: coupons.KindPercent, Percent: 10, ValidityDays: 90, Prefix: "SORRY",
+				Amount: money.Money{Currency: "EUR"}})
+			ap := env.issueTx(t, "cancelled")
+			m, err := env.c.Issue(ctx, coupons.NewCoupon{Kind: coupons.KindPercent, Percent: 20, Reason: "vip", Prefix: "vip"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Currency != "EUR" || m.Code[:4] != "VIP-" {
+				t.Fatalf("manual percent coupon = %+v", m)
+			}
+			check := func(f coupons.Filter, want ...string) {
+				t.Helper()
+				list, err := env.c.List(ctx, f)
+				if err != nil {
+					t.Fatalf("List(%+v): %v", f, err)
+				}
+				var got []string
+				for _, c := range list {
+					got = append(got, c.Code)
+				}
+				if len(got) != len(want) {
+					t.Fatalf("List(%+v) = %v, want %v", f, got, want)
+				}
+				for i := range got {
+					if got[i] != want[i] {
+						t.Fatalf("List(%+v) = %v, want %v", f, got, want)
+					}
+				}
+			}
+			check(coupons.Filter{}, m.Code, ap.Code)
+			check(coupons.Filter{Source: coupons.SourceApology}, ap.Code)
+			check(coupons.Filter{Order: env.order}, ap.Code)
+			check(coupons.Filter{Code: "vip-"}, m.Code)
+			check(coupons.Filter{Before: m.ID}, ap.Code)
+			check(coupons.Filter{Limit: 1}, m.Code)
+			if _, err := env.c.List(ctx, coupons.Filter{State: "gone"}); !apperr.Is(err, apperr.Invalid) {
+				t.Errorf("bad state filter = %v", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,6 @@
+package coupons
+
+import "io"
+
+// SetRand replaces the random source of codes (tests force collisions).
+func (s *Service) SetRand(r io.Reader) { s.rand = r }
