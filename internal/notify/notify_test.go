@@ -1,0 +1,384 @@
+package notify_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orderly-oms/orderly/internal/apperr"
+	"github.com/orderly-oms/orderly/internal/inventory"
+	"github.com/orderly-oms/orderly/internal/jobs"
+	"github.com/orderly-oms/orderly/internal/mail"
+	"github.com/orderly-oms/orderly/internal/mail/mailtest"
+	"github.com/orderly-oms/orderly/internal/money"
+	"github.com/orderly-oms/orderly/internal/notify"
+	"github.com/orderly-oms/orderly/internal/orders"
+	"github.com/orderly-oms/orderly/internal/orders/orderstest"
+	"github.com/orderly-oms/orderly/internal/store"
+	"github.com/orderly-oms/orderly/internal/store/storetest"
+)
+
+var ctx = context.Background()
+
+// links is a stand-in for orderlinks' signer: the token shows what it signs.
+type links struct{}
+
+func (links) Token(order int64, expires time.Time) string {
+	return fmt.Sprintf("t%d-%s", order, expires.UTC().Format("20060102"))
+}
+
+type fixture struct {
+	*orderstest.Fixture
+	smtp      *mailtest.Server
+	transport *notify.Transport
+	queue     *jobs.Queue
+	coupons   []notify.CouponView
+	svc       *notify.Service
+}
+
+// newFixture: a store whose email goes to an in-process SMTP server, with an
+// insert-only queue (tests work the send jobs by calling Deliver).
+func newFixture(t *testing.T, db *store.DB) *fixture {
+	t.Helper()
+	f := &fixture{Fixture: orderstest.New(t, db, orders.Options{}), smtp: mailtest.Start(t)}
+	sender, err := mail.New(f.smtp.Settings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.transport = notify.NewTransport(db, sender, f.smtp.Settings().From)
+	if f.queue, err = jobs.New(db, jobs.Config{InsertOnly: true, Logger: slog.New(slog.DiscardHandler)}); err != nil {
+		t.Fatal(err)
+	}
+	f.svc = f.service()
+	return f
+}
+
+// service is a new notification service on the fixture's database: a
+// restarted process.
+func (f *fixture) service() *notify.Service {
+	return notify.New(f.DB, f.Orders, f.queue, f.transport, f.Clock.Now, notify.Options{
+		Links:    func(context.Context) (notify.Linker, error) { return links{}, nil },
+		BaseURL:  "https://orders.shop.example",
+		Coupons:  func(context.Context, int64) ([]notify.CouponView, error) { return f.coupons, nil },
+		LinkPath: func(token string) string { return "/o/" + token },
+		Logger:   slog.New(slog.DiscardHandler),
+	})
+}
+
+// place places an order in BRL for a pt-BR customer (or loc): one unit of
+// MUG-1 at 1.234,56 and two of TEE-1, which is on backorder until 23 Nov 2026.
+func (f *fixture) place(t *testing.T, loc string) *orders.Order {
+	t.Helper()
+	in := orderstest.Input("ana@example.com", "MUG-1", 1, "TEE-1", 2)
+	in.Currency = "BRL"
+	in.Customer.Locale = loc
+	in.Customer.Name = "Ana Lima"
+	in.ShippingAddress.Name = "Ana Lima"
+	in.Lines[0].UnitPrice = &money.Money{Amount: 123456, Currency: "BRL"}
+	in.Lines[1].UnitPrice = &money.Money{Amount: 5000, Currency: "BRL"}
+	p, err := f.Orders.Place(ctx, in)
+	if err != nil {
+		t.Fatalf("place: %v", err)
+	}
+	return p.Order
+}
+
+func (f *fixture) stock(t *testing.T) {
+	t.Helper()
+	f.AddSKU("MUG-1", 5)
+	tee := f.AddSKU("TEE-1", 0)
+	back := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	f.Policy(tee, inventory.PolicyInput{BackorderLimit: 10, RestockExpectedAt: &back})
+}
+
+// events returns the order events enqueued for order, in order.
+func events(t *testing.T, db *store.DB, order int64) []orders.EventArgs {
+	t.Helper()
+	col := "args"
+	if db.Engine == store.SQLite {
+		col = "json(args)" // JSONB there
+	}
+	rows, err := db.R.QueryContext(ctx, `SELECT `+col+` FROM river_job WHERE kind = 'order_event' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []orders.EventArgs
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		var e orders.EventArgs
+		if err := json.Unmarshal(raw, &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Order == order {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// handle runs the notification subscriber on every event of order.
+func (f *fixture) handle(t *testing.T, svc *notify.Service, order int64) {
+	t.Helper()
+	for _, e := range events(t, f.DB, order) {
+		if err := svc.OnEvent(ctx, e); err != nil {
+			t.Fatalf("OnEvent(%s): %v", e.Event, err)
+		}
+	}
+}
+
+func count(t *testing.T, db *store.DB, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.R.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+// TestEveryKindInEveryLocale renders each kind in en, pt-BR and it on a real
+// order and checks the content: no missing variable, the order's amount and
+// dates written for the locale, the link, the HTML alternative.
+func TestEveryKindInEveryLocale(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.stock(t)
+		o := f.place(t, "pt-BR")
+		if _, err := f.svc.SaveSettings(ctx, notify.SettingsInput{Branding: notify.Branding{StoreName: "Loja da Ana",
+			SupportEmail: "ajuda@loja.example", AccentColor: "#aa3300"}}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		f.coupons = []notify.CouponView{{Code: "DESCULPA-10", Percent: 10, ExpiresAt: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)}}
+		total := map[string]string{"en": "R$1,334.56", "pt-BR": "R$ 1.334,56", "it": "1.334,56 BRL"}
+		expected := map[string]string{"en": "23 Nov 2026", "pt-BR": "23/11/2026", "it": "23/11/2026"}
+		for _, kind := range notify.Kinds() {
+			for _, loc := range []string{"en", "pt-BR", "it"} {
+				m, err := f.svc.Preview(ctx, kind, loc, o.Number, nil)
+				if err != nil {
+					t.Fatalf("%s/%s: %v", kind, loc, err)
+				}
+				all := m.Subject + "\n" + m.Text + "\n" + m.HTML
+				for _, bad := range []string{"<no value>", "{{", "ZgotmplZ", "%!"} {
+					if strings.Contains(all, bad) {
+						t.Errorf("%s/%s contains %q:\n%s", kind, loc, bad, m.Text)
+					}
+				}
+				if !strings.Contains(m.Subject, fmt.Sprint(o.Number)) {
+					t.Errorf("%s/%s subject %q lacks the order number", kind, loc, m.Subject)
+				}
+				link := fmt.Sprintf("https://orders.shop.example/o/t%d-20260501", o.Number) // T0 + 60 days
+				if !strings.Contains(m.Text, link) || !strings.Contains(m.HTML, `href="`+link+`"`) {
+					t.Errorf("%s/%s lacks the customer link %s:\n%s", kind, loc, link, m.Text)
+				}
+				if !strings.Contains(m.HTML, "Loja da Ana") || !strings.Contains(m.HTML, "#aa3300") || !strings.Contains(m.Text, "ajuda@loja.example") {
+					t.Errorf("%s/%s lacks the branding:\n%s", kind, loc, m.HTML)
+				}
+				switch kind {
+				case notify.KindConfirmed:
+					if !strings.Contains(m.Text, total[loc]) {
+						t.Errorf("%s/%s lacks the total %s:\n%s", kind, loc, total[loc], m.Text)
+					}
+				case notify.KindBackordered, notify.KindRestockExpected, notify.KindDelayed:
+					if !strings.Contains(m.Text, expected[loc]) || !strings.Contains(m.Text, "2 × Product TEE-1") {
+						t.Errorf("%s/%s lacks the expected date %s of 2 TEE-1:\n%s", kind, loc, expected[loc], m.Text)
+					}
+				}
+			}
+		}
+		// Cancel the backordered line: the notice has the refund of 2 × 50,00
+		// and the coupon, formatted for each locale.
+		if _, err := f.Orders.Cancel(ctx, o.Number, orders.CancelInput{Lines: []orders.LineQuantity{{Line: 2}}, Reason: "customer asked"}); err != nil {
+			t.Fatal(err)
+		}
+		refund := map[string]string{"en": "R$100.00", "pt-BR": "R$ 100,00", "it": "100,00 BRL"}
+		until := map[string]string{"en": "31 Dec 2026", "pt-BR": "31/12/2026", "it": "31/12/2026"}
+		for _, loc := range []string{"en", "pt-BR", "it"} {
+			m, err := f.svc.Preview(ctx, notify.KindCancelled, loc, o.Number, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{refund[loc], "DESCULPA-10", "10%", until[loc], "2 × Product TEE-1"} {
+				if !strings.Contains(m.Text, want) {
+					t.Errorf("cancelled/%s lacks %q:\n%s", loc, want, m.Text)
+				}
+			}
+			if strings.Contains(m.Text, "MUG-1") {
+				t.Errorf("cancelled/%s names the line not cancelled:\n%s", loc, m.Text)
+			}
+		}
+	})
+}
+
+// TestSendOnceAcrossRetriesAndRestart: the event handler run again (a
+// retried event job) and by a new service on the same database (a restart)
+// adds no notification and no send job; the send job run twice sends once.
+func TestSendOnceAcrossRetriesAndRestart(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.stock(t)
+		o := f.place(t, "it")
+		f.handle(t, f.svc, o.Number)
+		f.handle(t, f.svc, o.Number)
+		f.handle(t, f.service(), o.Number)
+		list, err := f.svc.ForOrder(ctx, o.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Placed with a backordered line: the confirmation and the backorder notice.
+		if len(list) != 2 || list[0].Kind != notify.KindConfirmed || list[1].Kind != notify.KindBackordered {
+			t.Fatalf("notifications = %+v, want order_confirmed and backordered", list)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM river_job WHERE kind = 'send_notification'`); n != 2 {
+			t.Fatalf("%d send jobs, want 2", n)
+		}
+		for _, n := range list {
+			if n.State != notify.StateQueued || n.Locale != "it" || n.Recipient != "ana@example.com" {
+				t.Errorf("notification = %+v, want queued, it, to ana@example.com", n)
+			}
+			for range 2 {
+				if err := f.service().Deliver(ctx, n.ID, false); err != nil {
+					t.Fatalf("deliver %d: %v", n.ID, err)
+				}
+			}
+		}
+		msgs := f.smtp.Messages()
+		if len(msgs) != 2 {
+			t.Fatalf("%d messages received, want 2", len(msgs))
+		}
+		if m := msgs[0]; !strings.Contains(m.Subject, fmt.Sprintf("Ordine %d confermato", o.Number)) || m.HTML == "" ||
+			!strings.Contains(m.Text, "1.334,56 BRL") || m.To[0] != "ana@example.com" {
+			t.Errorf("confirmation: subject %q, text:\n%s", m.Subject, m.Text)
+		}
+		if m := msgs[1]; !strings.Contains(m.Text, "23/11/2026") || !strings.Contains(m.Text, "/o/t") {
+			t.Errorf("backorder notice lacks the date or link:\n%s", m.Text)
+		}
+		list, _ = f.svc.ForOrder(ctx, o.Number)
+		for _, n := range list {
+			if n.State != notify.StateSent || n.Attempts != 1 || n.MessageID == "" || n.SentAt == nil {
+				t.Errorf("delivery log = %+v, want sent once with a message id", n)
+			}
+		}
+	})
+}
+
+// TestFailedSendOnTimeline: a send refused for good is failed in the
+// delivery log and written on the order's timeline by system:notify; a
+// resend after that delivers it.
+func TestFailedSendOnTimeline(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.stock(t)
+		o := f.place(t, "en")
+		f.handle(t, f.svc, o.Number)
+		list, _ := f.svc.ForOrder(ctx, o.Number)
+		id := list[0].ID
+
+		f.smtp.RejectNext(1, 451)
+		err := f.svc.Deliver(ctx, id, false)
+		if !mail.Temporary(err) {
+			t.Fatalf("deliver = %v, want a temporary failure", err)
+		}
+		n, _ := f.svc.Get(ctx, id)
+		if n.State != notify.StateFailed || n.Attempts != 1 || !strings.Contains(n.LastError, "451") {
+			t.Fatalf("after a 451: %+v", n)
+		}
+		tl, _ := f.Orders.Timeline(ctx, o.Number)
+		for _, e := range tl {
+			if e.Event == "notification_failed" {
+				t.Fatalf("a retried failure is on the timeline: %+v", e)
+			}
+		}
+
+		f.smtp.RejectNext(1, 550)
+		if err := f.svc.Deliver(ctx, id, false); err == nil || mail.Temporary(err) {
+			t.Fatalf("deliver = %v, want a permanent failure", err)
+		}
+		tl, _ = f.Orders.Timeline(ctx, o.Number)
+		last := tl[len(tl)-1]
+		if last.Event != "notification_failed" || last.Actor != "system:notify" || !strings.Contains(last.Reason, "550") ||
+			!strings.Contains(last.Reason, "order_confirmed") {
+			t.Fatalf("last timeline entry = %+v, want notification_failed by system:notify naming the 550", last)
+		}
+		if _, err := f.svc.Resend(ctx, list[1].ID, "test"); !apperr.Is(err, apperr.Conflict) {
+			t.Errorf("resend of a queued notification = %v, want conflict", err)
+		}
+		if _, err := f.svc.Resend(ctx, id, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.Deliver(ctx, id, false); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := f.svc.Get(ctx, id); n.State != notify.StateSent || n.Attempts != 3 {
+			t.Errorf("after resend: %+v", n)
+		}
+		if got := len(f.smtp.Messages()); got != 1 {
+			t.Errorf("%d messages received, want 1", got)
+		}
+	})
+}
+
+// TestTemplateValidation: a template with an unknown variable or a syntax
+// error is refused with the part, the line and the variable named; a good
+// one is stored, used, and reset to the built-in.
+func TestTemplateValidation(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		cases := []struct {
+			t          notify.Template
+			field, msg string
+		}{
+			{notify.Template{Subject: "Hi", Body: "line one\n{{.Order.Nmber}}"}, "body", "line 2: unknown variable {{.Order.Nmber}}"},
+			{notify.Template{Subject: "{{.Custmer.Name}}", Body: "x"}, "subject", "unknown variable {{.Custmer.Name}}"},
+			{notify.Template{Subject: "Hi", Body: "{{if .Refund}}never closed"}, "body", "line 1"},
+			{notify.Template{Subject: "", Body: "x"}, "subject", "must not be empty"},
+		}
+		for _, c := range cases {
+			_, err := f.svc.SaveTemplate(ctx, notify.KindShipped, "en", c.t, "test")
+			var ae *apperr.Error
+			if !errors.As(err, &ae) || ae.Code != apperr.Invalid || len(ae.Fields) == 0 || ae.Fields[0].Field != c.field ||
+				!strings.Contains(ae.Fields[0].Message, c.msg) {
+				t.Errorf("SaveTemplate(%+v) = %v, want %s: %s", c.t, err, c.field, c.msg)
+			}
+		}
+		if _, err := f.svc.SaveTemplate(ctx, "nope", "en", notify.Template{Subject: "x", Body: "y"}, "test"); !apperr.Is(err, apperr.Invalid) {
+			t.Errorf("unknown kind: %v", err)
+		}
+		good := notify.Template{Subject: "Shipped: {{.Order.Number}}", Body: "Via {{.Shipment.Carrier}}. {{.Link}}"}
+		st, err := f.svc.SaveTemplate(ctx, notify.KindShipped, "pt-BR", good, "owner@example.com")
+		if err != nil || !st.Custom || st.Subject != good.Subject || st.UpdatedBy != "owner@example.com" {
+			t.Fatalf("SaveTemplate = %+v, %v", st, err)
+		}
+		st, err = f.svc.ResetTemplate(ctx, notify.KindShipped, "pt-BR")
+		if err != nil || st.Custom || st.Subject != st.Builtin.Subject {
+			t.Fatalf("ResetTemplate = %+v, %v", st, err)
+		}
+	})
+}
+
+// TestStoredTemplateIsUsed: the store's template replaces the built-in one
+// for its locale only.
+func TestStoredTemplateIsUsed(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.stock(t)
+		if _, err := f.svc.SaveTemplate(ctx, notify.KindConfirmed, "pt-BR",
+			notify.Template{Subject: "Recebemos o pedido {{.Order.Number}}", Body: "Total {{.Order.Total}}\n\n{{.Link}}"}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		o := f.place(t, "pt_BR")
+		f.handle(t, f.svc, o.Number)
+		list, _ := f.svc.ForOrder(ctx, o.Number)
+		n, _ := f.svc.Get(ctx, list[0].ID)
+		if n.Subject != fmt.Sprintf("Recebemos o pedido %d", o.Number) || !strings.HasPrefix(n.Text, "Total R$ 1.334,56") || n.Locale != "pt-BR" {
+			t.Errorf("notification = %q / %q (%s)", n.Subject, n.Text, n.Locale)
+		}
+	})
+}
