@@ -30,6 +30,18 @@ type Digest struct {
 	Issues []Issue
 	// Reconciliation has one row per open purchase order.
 	Reconciliation []POBalance
+	// Questions are the supplier's open restock questions (internal/restocks):
+	// SKUs customers wait for, whose restock date Orderly does not know.
+	Questions []Question
+}
+
+// Question is one open restock question to the supplier.
+type Question struct {
+	ID          int64
+	SupplierSKU string
+	Title       string
+	Waiting     int // backordered units now
+	AskedAt     time.Time
 }
 
 // Line is one purchase-order line as the supplier knows it.
@@ -81,7 +93,8 @@ type POBalance struct {
 
 // Empty reports whether there is nothing to tell the supplier.
 func (d *Digest) Empty() bool {
-	return len(d.New) == 0 && len(d.Unacknowledged) == 0 && len(d.LateToShip) == 0 && len(d.Issues) == 0 && len(d.Reconciliation) == 0
+	return len(d.New) == 0 && len(d.Unacknowledged) == 0 && len(d.LateToShip) == 0 && len(d.Issues) == 0 && len(d.Reconciliation) == 0 &&
+		len(d.Questions) == 0
 }
 
 // Build gathers the digest of a supplier at now.
@@ -159,6 +172,28 @@ func (s *Service) Build(ctx context.Context, supplierID int64, now time.Time) (*
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("digest of supplier %d: shipments: %w", supplierID, err)
+	}
+
+	rows, err = s.db.R.QueryContext(ctx, `SELECT q.id, o.supplier_sku, p.title || CASE WHEN v.title = '' THEN '' ELSE ' — ' || v.title END,
+		(SELECT COALESCE(SUM(l.qty_backordered), 0) FROM order_lines l WHERE l.variant_id = q.variant_id AND l.qty_backordered > 0), q.asked_at
+		FROM restock_questions q JOIN supplier_offers o ON o.id = q.offer_id JOIN variants v ON v.id = q.variant_id
+		JOIN products p ON p.id = v.product_id
+		WHERE q.supplier_id = $1 AND q.status = 'open' ORDER BY q.id`, supplierID)
+	if err != nil {
+		return nil, fmt.Errorf("digest of supplier %d: restock questions: %w", supplierID, err)
+	}
+	for rows.Next() {
+		var q Question
+		if err := rows.Scan(&q.ID, &q.SupplierSKU, &q.Title, &q.Waiting, &q.AskedAt); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("digest of supplier %d: restock questions: %w", supplierID, err)
+		}
+		q.AskedAt = q.AskedAt.UTC()
+		d.Questions = append(d.Questions, q)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("digest of supplier %d: restock questions: %w", supplierID, err)
 	}
 
 	rows, err = s.db.R.QueryContext(ctx, `SELECT po.id, po.sent_at, SUM(pl.quantity), SUM(pl.qty_shipped), SUM(pl.qty_rejected),

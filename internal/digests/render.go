@@ -15,6 +15,7 @@ type texts struct {
 	lateToShip     string
 	issues         string
 	reconciliation string
+	questions      string
 	none           string
 	lineFmt        string // PO, SKU, title, quantity, order
 	dueFmt         string // deadline
@@ -23,6 +24,7 @@ type texts struct {
 	overdueFmt     string // PO, SKU, order, deadline
 	shipmentFmt    string // carrier, tracking, status, order
 	balanceFmt     string // PO, sent day, sent, shipped, rejected, cancelled, open
+	questionFmt    string // question id, SKU, title, units waiting, asked day
 	footer         string
 	date           string // time layout of a day
 	dateTime       string // time layout of a deadline
@@ -37,6 +39,7 @@ var locales = map[string]texts{
 		lateToShip:     "Late to ship (the ship-by day has passed)",
 		issues:         "Open issues",
 		reconciliation: "Open purchase orders: what we sent and where it is",
+		questions:      "Open questions: when will these be back in stock? (answer with a date, \"discontinued\" or \"unknown\")",
 		none:           "none",
 		lineFmt:        "PO-%d · %s · %s · %d × · order %d",
 		dueFmt:         "answer by %s",
@@ -45,6 +48,7 @@ var locales = map[string]texts{
 		overdueFmt:     "PO-%d · %s · order %d: not answered by %s",
 		shipmentFmt:    "%s %s (order %d): the carrier reports %s",
 		balanceFmt:     "PO-%d sent %s: %d sent, %d shipped, %d rejected, %d cancelled, %d open",
+		questionFmt:    "Question %d · %s · %s: %d units ordered by customers who wait · asked %s",
 		footer:         "Answer, add tracking or download these lines in your supplier console.",
 		date:           "2 Jan 2006",
 		dateTime:       "2 Jan 2006 15:04 MST",
@@ -57,6 +61,7 @@ var locales = map[string]texts{
 		lateToShip:     "Envio atrasado (a data limite de envio já passou)",
 		issues:         "Pendências",
 		reconciliation: "Pedidos de compra em aberto: o que enviamos e onde está",
+		questions:      "Perguntas em aberto: quando estes itens voltam ao estoque? (responda com uma data, \"descontinuado\" ou \"sem previsão\")",
 		none:           "nenhum",
 		lineFmt:        "PO-%d · %s · %s · %d × · pedido %d",
 		dueFmt:         "responder até %s",
@@ -65,6 +70,7 @@ var locales = map[string]texts{
 		overdueFmt:     "PO-%d · %s · pedido %d: sem resposta até %s",
 		shipmentFmt:    "%s %s (pedido %d): a transportadora informa %s",
 		balanceFmt:     "PO-%d enviado em %s: %d enviadas, %d despachadas, %d recusadas, %d canceladas, %d em aberto",
+		questionFmt:    "Pergunta %d · %s · %s: %d unidades aguardadas por clientes · perguntado em %s",
 		footer:         "Responda, informe o rastreio ou baixe estas linhas no seu portal de fornecedor.",
 		date:           "02/01/2006",
 		dateTime:       "02/01/2006 15:04 MST",
@@ -77,6 +83,7 @@ var locales = map[string]texts{
 		lateToShip:     "Spedizione in ritardo (la data di spedizione è passata)",
 		issues:         "Problemi aperti",
 		reconciliation: "Ordini d'acquisto aperti: cosa abbiamo inviato e dove si trova",
+		questions:      "Domande aperte: quando tornano disponibili questi articoli? (rispondete con una data, \"fuori produzione\" o \"non noto\")",
 		none:           "nessuno",
 		lineFmt:        "PO-%d · %s · %s · %d × · ordine %d",
 		dueFmt:         "rispondere entro %s",
@@ -85,6 +92,7 @@ var locales = map[string]texts{
 		overdueFmt:     "PO-%d · %s · ordine %d: nessuna risposta entro %s",
 		shipmentFmt:    "%s %s (ordine %d): il corriere segnala %s",
 		balanceFmt:     "PO-%d inviato il %s: %d inviate, %d spedite, %d rifiutate, %d annullate, %d aperte",
+		questionFmt:    "Domanda %d · %s · %s: %d unità attese dai clienti · chiesto il %s",
 		footer:         "Rispondete, aggiungete il tracking o scaricate queste righe nel vostro portale fornitori.",
 		date:           "02/01/2006",
 		dateTime:       "02/01/2006 15:04 MST",
@@ -159,6 +167,10 @@ func Render(d *Digest) (subject, body string) {
 	section(t.reconciliation, len(d.Reconciliation), func(i int) {
 		r := d.Reconciliation[i]
 		fmt.Fprintf(&b, t.balanceFmt, r.PurchaseOrder, r.SentAt.In(loc).Format(t.date), r.Sent, r.Shipped, r.Rejected, r.Cancelled, r.Open)
+	})
+	section(t.questions, len(d.Questions), func(i int) {
+		q := d.Questions[i]
+		fmt.Fprintf(&b, t.questionFmt, q.ID, q.SupplierSKU, q.Title, q.Waiting, q.AskedAt.In(loc).Format(t.date))
 	})
 	b.WriteString("\n" + t.footer + "\n")
 	return subject, b.String()

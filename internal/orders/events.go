@@ -37,6 +37,11 @@ const (
 	// EventRestockDelayed: a supplier feed moved the expected restock of
 	// backordered units later (the notification issue tells the customer).
 	EventRestockDelayed Event = "order.restock_delayed"
+	// EventRestockExpected: a restock date became known for backordered
+	// units that had none (a supplier answered Orderly's restock question,
+	// internal/restocks): the customer is told the date and asked whether
+	// the wait is acceptable.
+	EventRestockExpected Event = "order.restock_expected"
 )
 
 // EventArgs is the job that carries an order event to its subscribers.
