@@ -19,6 +19,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/feeds"
 	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/jobs"
+	"github.com/orderly-oms/orderly/internal/notify"
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/pricing"
 	"github.com/orderly-oms/orderly/internal/promise/calendars"
@@ -75,6 +76,12 @@ type app struct {
 	// routing routes ready orders to suppliers and re-routes rejected and
 	// timed-out units (docs/routing.md).
 	routing *routing.Router
+	// mail is the one way out for email (notifications, purchase orders,
+	// digests): the SMTP server stored in the console, else the --smtp-*
+	// flags or --mail-dir. notify tells customers about their orders
+	// (docs/notifications.md).
+	mail   *notify.Transport
+	notify *notify.Service
 }
 
 func newLogger(s settings, w io.Writer) (*slog.Logger, error) {
@@ -153,6 +160,9 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	// Each supplier's daily digest goes out from 07:00 its time (hourly check).
 	digestWorker := &digests.Worker{}
 	river.AddWorker(workers, digestWorker)
+	// Each customer notification is sent by its own job (retried with backoff).
+	notifySend := &notify.SendWorker{}
+	river.AddWorker(workers, notifySend)
 	syncEvery := s.StorefrontSyncEvery
 	if syncEvery <= 0 {
 		syncEvery = defaultStorefrontSync
@@ -205,8 +215,9 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 		return nil, err
 	}
 	a.mailWhere = where
-	a.purchasing = purchasing.New(db, a.now, purchasing.Options{Timeline: a.orders, Logger: log, Mailer: m})
-	a.digests = digests.New(db, m, a.now, digests.Options{Logger: log})
+	a.mail = notify.NewTransport(db, m, s.Mail.From)
+	a.purchasing = purchasing.New(db, a.now, purchasing.Options{Timeline: a.orders, Logger: log, Mailer: a.mail})
+	a.digests = digests.New(db, a.mail, a.now, digests.Options{Logger: log})
 	digestWorker.Digests = a.digests
 	poSend.Purchasing, poOverdue.Purchasing = a.purchasing, a.purchasing
 	a.shipping = shipping.New(db, a.purchasing, a.orders, a.now, shipping.Options{Logger: log})
@@ -226,6 +237,13 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 		_, err := a.purchasing.SendDue(ctx)
 		return err
 	})
+	// Customers hear about their orders: a notification per event they
+	// should know of, made once however often the event job runs.
+	a.notify = notify.New(db, a.orders, a.jobs, a.mail, a.now, notify.Options{Logger: log})
+	notifySend.Notify = a.notify
+	for _, e := range notify.Events() {
+		a.events.Subscribe(e, a.notify.OnEvent)
+	}
 	a.learn = &learned.Refresher{DB: db, Now: a.now, Target: a.promise, Logger: log}
 	return a, nil
 }
