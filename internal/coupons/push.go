@@ -1,9 +1,31 @@
 package coupons
 
 import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/orderly-oms/orderly/internal/storefront"
 )
+
+// Pushing a coupon to the storefronts. A coupon is pushed once to every
+// target enabled when its push job runs: the job (unique per coupon) claims
+// the coupon's row per target in coupon_pushes with a lease, sends it, and
+// marks it pushed; a row already pushed (or skipped, or claimed by another
+// instance) is left alone. A send that fails is retried: first inside the
+// call (429 waits, 5xx backoff, through the storefront package's Sender,
+// which shares each target's rate limit with the stock sync), then by River
+// with backoff. Should a send land while its answer is lost, the retry finds
+// the code taken on Shopify (TAKEN: counted as pushed); a webhook receiver
+// must treat the code as the key (docs/coupons-refunds.md).
 
 // PushArgs is the job that pushes one coupon to every enabled storefront
 // target. It is enqueued in the transaction that issues the coupon.
@@ -23,4 +45,285 @@ func (PushArgs) InsertOpts() river.InsertOpts {
 			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
 			rivertype.JobStateRetryable, rivertype.JobStateScheduled}},
 	}
+}
+
+// TopicCreated is the webhook topic of a coupon delivery.
+const TopicCreated = "coupon.created"
+
+// WebhookBody is the JSON a generic webhook target receives for a coupon
+// (POST, signed like stock batches, with X-Orderly-Topic: coupon.created).
+// Code is the key: a receiver that gets the same code twice keeps one.
+type WebhookBody struct {
+	Topic  string        `json:"topic"`
+	Coupon WebhookCoupon `json:"coupon"`
+}
+
+// WebhookCoupon is the coupon in a WebhookBody. Percent is whole percent.
+type WebhookCoupon struct {
+	Code      string    `json:"code"`
+	Kind      Kind      `json:"kind"`
+	Percent   int       `json:"percent,omitempty"`
+	Amount    string    `json:"amount,omitempty"` // decimal, e.g. "5.50", for kind amount
+	Currency  string    `json:"currency,omitempty"`
+	UsageMax  int       `json:"usage_limit"` // always 1
+	StartsAt  time.Time `json:"starts_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Order     int64     `json:"order,omitempty"`
+}
+
+// shopifyCreate creates a code discount usable once, by anyone holding the
+// code, on the whole order, from the coupon's issue to its expiry.
+const shopifyCreate = `mutation OrderlyCreateCoupon($input: DiscountCodeBasicInput!) {
+  discountCodeBasicCreate(basicCodeDiscount: $input) {
+    codeDiscountNode { id }
+    userErrors { field message code }
+  }
+}`
+
+// Push is one coupon's delivery to one target, as the console shows it.
+type Push struct {
+	TargetID  int64      `json:"target_id"`
+	PushedAt  *time.Time `json:"pushed_at,omitempty"`
+	Skipped   string     `json:"skipped,omitempty" doc:"Why the target cannot take the coupon"`
+	RemoteID  string     `json:"remote_id,omitempty"`
+	Attempts  int        `json:"attempts"`
+	LastError string     `json:"last_error,omitempty"`
+}
+
+// Pusher sends coupons to the storefronts.
+type Pusher struct {
+	svc    *Service
+	sender *storefront.Sender
+	lease  time.Duration
+	log    *slog.Logger
+}
+
+// NewPusher returns a pusher sending through sender (share the one the
+// stock sync uses, so each target keeps one rate limit).
+func NewPusher(svc *Service, sender *storefront.Sender, log *slog.Logger) *Pusher {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Pusher{svc: svc, sender: sender, lease: 5 * time.Minute, log: log}
+}
+
+// Push sends the coupon to every enabled target it has not reached yet. It
+// returns an error if any target failed (the job is retried for those only).
+// A coupon used or expired is not pushed any more.
+func (p *Pusher) Push(ctx context.Context, couponID int64) error {
+	c, err := p.svc.get(ctx, p.svc.db.R, `c.id = $1`, couponID)
+	if err != nil {
+		return fmt.Errorf("push coupon %d: %w", couponID, err)
+	}
+	if c.Used || c.Expired {
+		return nil
+	}
+	targets, err := p.sender.Endpoints(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, t := range targets {
+		ok, err := p.claim(ctx, c.ID, t.ID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		remote, skipped, err := p.send(ctx, c, t)
+		if err := p.finish(ctx, c.ID, t.ID, remote, skipped, err); err != nil {
+			return err
+		}
+		var throttled *storefront.ThrottledError
+		if errors.As(err, &throttled) {
+			return err
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("push coupon %s to storefront target %d (%s): %w", c.Code, t.ID, t.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// claim takes the coupon's row for the target for a lease: false if it is
+// pushed or skipped already, or another sender holds it.
+func (p *Pusher) claim(ctx context.Context, coupon, target int64) (bool, error) {
+	now := p.svc.clock()
+	if _, err := p.svc.db.W.ExecContext(ctx, `INSERT INTO coupon_pushes (coupon_id, target_id, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (coupon_id, target_id) DO NOTHING`, coupon, target, now); err != nil {
+		return false, fmt.Errorf("claim coupon %d for target %d: %w", coupon, target, err)
+	}
+	res, err := p.svc.db.W.ExecContext(ctx, `UPDATE coupon_pushes SET claimed_until = $3, attempts = attempts + 1, updated_at = $4
+		WHERE coupon_id = $1 AND target_id = $2 AND pushed_at IS NULL AND skipped = '' AND (claimed_until IS NULL OR claimed_until <= $4)`,
+		coupon, target, now.Add(p.lease), now)
+	if err != nil {
+		return false, fmt.Errorf("claim coupon %d for target %d: %w", coupon, target, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// finish records the outcome of a send and lets go of the claim.
+func (p *Pusher) finish(ctx context.Context, coupon, target int64, remote, skipped string, sendErr error) error {
+	now := p.svc.clock()
+	var err error
+	switch {
+	case sendErr != nil:
+		msg := sendErr.Error()
+		if len(msg) > 1000 {
+			msg = msg[:1000]
+		}
+		_, err = p.svc.db.W.ExecContext(ctx, `UPDATE coupon_pushes SET claimed_until = NULL, last_error = $3, updated_at = $4
+			WHERE coupon_id = $1 AND target_id = $2`, coupon, target, msg, now)
+	case skipped != "":
+		_, err = p.svc.db.W.ExecContext(ctx, `UPDATE coupon_pushes SET claimed_until = NULL, skipped = $3, last_error = '', updated_at = $4
+			WHERE coupon_id = $1 AND target_id = $2`, coupon, target, skipped, now)
+	default:
+		_, err = p.svc.db.W.ExecContext(ctx, `UPDATE coupon_pushes SET claimed_until = NULL, pushed_at = $4, remote_id = $3, last_error = '',
+			updated_at = $4 WHERE coupon_id = $1 AND target_id = $2`, coupon, target, remote, now)
+	}
+	if err != nil {
+		return fmt.Errorf("record push of coupon %d to target %d: %w", coupon, target, err)
+	}
+	return nil
+}
+
+// send delivers c to t. skipped, if not empty, says why t cannot take it.
+func (p *Pusher) send(ctx context.Context, c *Coupon, t storefront.Endpoint) (remote, skipped string, err error) {
+	switch t.Kind {
+	case storefront.KindShopify:
+		return p.sendShopify(ctx, c, t)
+	case storefront.KindWebhook:
+		body, err := json.Marshal(webhookBody(c))
+		if err != nil {
+			return "", "", err
+		}
+		return "", "", p.sender.PostJSON(ctx, t.ID, TopicCreated, body)
+	}
+	return "", fmt.Sprintf("targets of kind %s take no coupons", t.Kind), nil
+}
+
+func webhookBody(c *Coupon) WebhookBody {
+	w := WebhookCoupon{Code: c.Code, Kind: c.Kind, Percent: c.Percent, Currency: c.Currency, UsageMax: 1,
+		StartsAt: c.CreatedAt, ExpiresAt: c.ExpiresAt, Order: c.Order}
+	if c.Kind == KindAmount {
+		w.Amount = c.Amount.Decimal()
+	}
+	return WebhookBody{Topic: TopicCreated, Coupon: w}
+}
+
+func (p *Pusher) sendShopify(ctx context.Context, c *Coupon, t storefront.Endpoint) (remote, skipped string, err error) {
+	value := map[string]any{}
+	switch c.Kind {
+	case KindPercent:
+		// Shopify takes a fraction between 0 and 1; a whole percent over
+		// 100 is exact in a float64 to well past the second decimal.
+		value["percentage"] = float64(c.Percent) / 100
+	case KindAmount:
+		if t.Currency != "" && t.Currency != c.Amount.Currency {
+			return "", fmt.Sprintf("the coupon is in %s and the store in %s", c.Amount.Currency, t.Currency), nil
+		}
+		value["discountAmount"] = map[string]any{"amount": c.Amount.Decimal(), "appliesOnEachItem": false}
+	}
+	title := "Orderly " + c.Code
+	if c.Order != 0 {
+		title = fmt.Sprintf("Orderly %s (order %d)", c.Code, c.Order)
+	}
+	input := map[string]any{
+		"title":                  title,
+		"code":                   c.Code,
+		"startsAt":               c.CreatedAt.Format(time.RFC3339),
+		"endsAt":                 c.ExpiresAt.Format(time.RFC3339),
+		"usageLimit":             1,
+		"appliesOncePerCustomer": true,
+		"context":                map[string]any{"all": "ALL"},
+		"customerGets": map[string]any{
+			"value": value,
+			"items": map[string]any{"all": true},
+		},
+	}
+	var out struct {
+		Create struct {
+			Node *struct {
+				ID string `json:"id"`
+			} `json:"codeDiscountNode"`
+			UserErrors []struct {
+				Field   []string `json:"field"`
+				Message string   `json:"message"`
+				Code    string   `json:"code"`
+			} `json:"userErrors"`
+		} `json:"discountCodeBasicCreate"`
+	}
+	if err := p.sender.ShopifyGraphQL(ctx, t.ID, "OrderlyCreateCoupon", shopifyCreate, map[string]any{"input": input}, &out); err != nil {
+		return "", "", err
+	}
+	if len(out.Create.UserErrors) > 0 {
+		var msgs []string
+		for _, e := range out.Create.UserErrors {
+			if e.Code == "TAKEN" {
+				// An earlier try created it and its answer was lost.
+				return "", "", nil
+			}
+			msgs = append(msgs, e.Message)
+		}
+		// Shopify refused the discount itself: trying again will not help.
+		return "", "Shopify refused the discount: " + strings.Join(msgs, "; "), nil
+	}
+	if out.Create.Node != nil {
+		remote = out.Create.Node.ID
+	}
+	return remote, "", nil
+}
+
+// Pushes returns a coupon's deliveries, by target.
+func (s *Service) Pushes(ctx context.Context, couponID int64) ([]Push, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT target_id, pushed_at, skipped, remote_id, attempts, last_error
+		FROM coupon_pushes WHERE coupon_id = $1 ORDER BY target_id`, couponID)
+	if err != nil {
+		return nil, fmt.Errorf("pushes of coupon %d: %w", couponID, err)
+	}
+	defer rows.Close()
+	out := []Push{}
+	for rows.Next() {
+		var ps Push
+		var at sql.NullTime
+		if err := rows.Scan(&ps.TargetID, &at, &ps.Skipped, &ps.RemoteID, &ps.Attempts, &ps.LastError); err != nil {
+			return nil, fmt.Errorf("pushes of coupon %d: %w", couponID, err)
+		}
+		if at.Valid {
+			t := at.Time.UTC()
+			ps.PushedAt = &t
+		}
+		out = append(out, ps)
+	}
+	return out, rows.Err()
+}
+
+// PushWorker works PushArgs.
+type PushWorker struct {
+	river.WorkerDefaults[PushArgs]
+	Pusher *Pusher
+}
+
+// Timeout bounds one push job.
+func (w *PushWorker) Timeout(*river.Job[PushArgs]) time.Duration { return 4 * time.Minute }
+
+// NextRetry backs off from 30 s, doubling, to at most 30 minutes.
+func (w *PushWorker) NextRetry(job *river.Job[PushArgs]) time.Time {
+	d := min(30*time.Second<<min(max(job.Attempt-1, 0), 10), 30*time.Minute)
+	return w.Pusher.svc.now().Add(d)
+}
+
+// Work pushes the coupon. A storefront asking to wait long snoozes the job.
+func (w *PushWorker) Work(ctx context.Context, job *river.Job[PushArgs]) error {
+	if w.Pusher == nil {
+		return errors.New("coupon push: the worker has no pusher")
+	}
+	err := w.Pusher.Push(ctx, job.Args.CouponID)
+	var throttled *storefront.ThrottledError
+	if errors.As(err, &throttled) {
+		return river.JobSnooze(throttled.After)
+	}
+	return err
 }

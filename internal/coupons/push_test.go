@@ -1,0 +1,378 @@
+package coupons_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/orderly-oms/orderly/internal/coupons"
+	"github.com/orderly-oms/orderly/internal/jobs"
+	"github.com/orderly-oms/orderly/internal/orders"
+	"github.com/orderly-oms/orderly/internal/orders/orderstest"
+	"github.com/orderly-oms/orderly/internal/store/storetest"
+	"github.com/orderly-oms/orderly/internal/storefront"
+)
+
+const (
+	shopToken  = "shpat_test_token"
+	hookSecret = "a-webhook-signing-secret"
+)
+
+// fakeStorefront is a Shopify store (GraphQL Admin API) and a webhook
+// receiver in one server. Each answers its scripted statuses first (429,
+// 5xx), then 200, and records every request and the codes it accepted.
+type fakeStorefront struct {
+	t   *testing.T
+	srv *httptest.Server
+	now func() time.Time
+
+	mu       sync.Mutex
+	shopFail []int // statuses to answer before succeeding, in order
+	hookFail []int
+	requests int
+	shopVars []map[string]any // variables of accepted creations
+	hooks    []coupons.WebhookBody
+	accepted map[string]int // "shopify:CODE" / "webhook:CODE" → times accepted
+}
+
+func newFake(t *testing.T, now func() time.Time) *fakeStorefront {
+	f := &fakeStorefront{t: t, now: now, accepted: map[string]int{}}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeStorefront) fail(script *[]int, w http.ResponseWriter) bool {
+	if len(*script) == 0 {
+		return false
+	}
+	status := (*script)[0]
+	*script = (*script)[1:]
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "2")
+	}
+	http.Error(w, http.StatusText(status), status)
+	return true
+}
+
+func (f *fakeStorefront) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests++
+	switch r.URL.Path {
+	case "/admin/api/2026-01/graphql.json":
+		if r.Header.Get(storefront.ShopifyAccessTokenHeader) != shopToken {
+			http.Error(w, "bad token", http.StatusUnauthorized)
+			return
+		}
+		if f.fail(&f.shopFail, w) {
+			return
+		}
+		var req struct {
+			Query         string `json:"query"`
+			OperationName string `json:"operationName"`
+			Variables     struct {
+				Input map[string]any `json:"input"`
+			} `json:"variables"`
+		}
+		if err := json.Unmarshal(body, &req); err != nil || req.OperationName != "OrderlyCreateCoupon" ||
+			!strings.Contains(req.Query, "discountCodeBasicCreate(basicCodeDiscount: $input)") {
+			f.t.Errorf("unexpected GraphQL request %s", body)
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		code, _ := req.Variables.Input["code"].(string)
+		key := "shopify:" + code
+		if f.accepted[key] > 0 {
+			w.Write([]byte(`{"data":{"discountCodeBasicCreate":{"codeDiscountNode":null,"userErrors":[{"field":["basicCodeDiscount","code"],"message":"Code must be unique.","code":"TAKEN"}]}}}`))
+			return
+		}
+		f.accepted[key]++
+		f.shopVars = append(f.shopVars, req.Variables.Input)
+		w.Write([]byte(`{"data":{"discountCodeBasicCreate":{"codeDiscountNode":{"id":"gid://shopify/DiscountCodeNode/` +
+			strconv.Itoa(len(f.shopVars)) + `"},"userErrors":[]}}}`))
+	case "/hook":
+		if err := storefront.Verify([]byte(hookSecret), r.Header.Get(storefront.SignatureHeader), body, f.now(), time.Minute); err != nil {
+			f.t.Errorf("webhook signature: %v", err)
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		if r.Header.Get(storefront.TopicHeader) != coupons.TopicCreated {
+			f.t.Errorf("webhook topic %q", r.Header.Get(storefront.TopicHeader))
+		}
+		if f.fail(&f.hookFail, w) {
+			return
+		}
+		var b coupons.WebhookBody
+		if err := json.Unmarshal(body, &b); err != nil {
+			f.t.Errorf("webhook body %s: %v", body, err)
+		}
+		f.accepted["webhook:"+b.Coupon.Code]++
+		f.hooks = append(f.hooks, b)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (f *fakeStorefront) snapshot() (requests int, accepted map[string]int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	accepted = map[string]int{}
+	for k, v := range f.accepted {
+		accepted[k] = v
+	}
+	return f.requests, accepted
+}
+
+type pushEnv struct {
+	*env
+	fake   *fakeStorefront
+	pusher *coupons.Pusher
+	shop   int64
+	hook   int64
+	waits  []time.Duration
+	mu     sync.Mutex
+}
+
+func newPushEnv(t *testing.T, e *env) *pushEnv {
+	t.Helper()
+	ctx := context.Background()
+	p := &pushEnv{env: e, fake: newFake(t, e.f.Clock.Now)}
+	sf := storefront.New(e.f.DB, e.f.Clock.Now, nil)
+	shop, err := sf.CreateTarget(ctx, storefront.NewTarget{Name: "Shop", Kind: storefront.KindShopify, URL: p.fake.srv.URL,
+		Secret: shopToken, LocationID: "1", Currency: "EUR", RatePerSecond: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook, err := sf.CreateTarget(ctx, storefront.NewTarget{Name: "Hook", Kind: storefront.KindWebhook, URL: p.fake.srv.URL + "/hook",
+		Secret: hookSecret, RatePerSecond: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.shop, p.hook = shop.ID, hook.ID
+	sender := storefront.NewSender(e.f.DB, storefront.Options{Now: e.f.Clock.Now, Retries: 3,
+		Jitter: func(d time.Duration) time.Duration { return 0 },
+		Sleep: func(_ context.Context, d time.Duration) error {
+			p.mu.Lock()
+			p.waits = append(p.waits, d)
+			p.mu.Unlock()
+			e.f.Clock.Set(e.f.Clock.Now().Add(d))
+			return nil
+		}})
+	p.pusher = coupons.NewPusher(e.c, sender, nil)
+	return p
+}
+
+// TestPushToFakeStorefront: each coupon reaches each storefront exactly
+// once, through a 429 and a 5xx, and a retried job sends nothing again.
+func TestPushToFakeStorefront(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			p := newPushEnv(t, newEnv(t, orderstest.New(t, storetest.Open(t, e), orders.Options{})))
+			p.setPolicy(t, coupons.Policy{Enabled: true, Kind: coupons.KindPercent, Percent: 10, ValidityDays: 30, Prefix: "SORRY"})
+			apology := p.issueTx(t, "cancelled")
+			manual, err := p.c.Issue(ctx, coupons.NewCoupon{Kind: coupons.KindAmount, Amount: eur(t, "5.50"), Reason: "late", Order: p.order})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.fake.shopFail = []int{http.StatusTooManyRequests, http.StatusBadGateway}
+			p.fake.hookFail = []int{http.StatusServiceUnavailable}
+			for _, c := range []*coupons.Coupon{apology, manual} {
+				if err := p.pusher.Push(ctx, c.ID); err != nil {
+					t.Fatalf("push %s: %v", c.Code, err)
+				}
+			}
+			requests, accepted := p.fake.snapshot()
+			for _, c := range []*coupons.Coupon{apology, manual} {
+				for _, k := range []string{"shopify:", "webhook:"} {
+					if accepted[k+c.Code] != 1 {
+						t.Errorf("%s%s accepted %d times, want 1 (all: %v)", k, c.Code, accepted[k+c.Code], accepted)
+					}
+				}
+			}
+			// 4 deliveries, plus the 429, the 502 and the 503 retried.
+			if requests != 7 {
+				t.Errorf("%d requests, want 7", requests)
+			}
+			// The 429's Retry-After was waited out.
+			if !containsWait(p.waits, 2*time.Second) {
+				t.Errorf("waits %v do not include the 2s Retry-After", p.waits)
+			}
+
+			// The job again (a retry, or another instance): nothing is sent.
+			for _, c := range []*coupons.Coupon{apology, manual} {
+				if err := p.pusher.Push(ctx, c.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if again, _ := p.fake.snapshot(); again != requests {
+				t.Fatalf("a second push sent %d more requests", again-requests)
+			}
+
+			// What Shopify got: the code, the value, once, until expiry.
+			v := p.fake.shopVars
+			if len(v) != 2 {
+				t.Fatalf("shopify creations: %v", v)
+			}
+			gets := v[0]["customerGets"].(map[string]any)
+			if v[0]["code"] != apology.Code || v[0]["usageLimit"] != float64(1) || v[0]["endsAt"] != apology.ExpiresAt.Format(time.RFC3339) ||
+				gets["value"].(map[string]any)["percentage"] != 0.1 {
+				t.Errorf("percent coupon sent as %v", v[0])
+			}
+			amount := v[1]["customerGets"].(map[string]any)["value"].(map[string]any)["discountAmount"].(map[string]any)
+			if v[1]["code"] != manual.Code || amount["amount"] != "5.50" || amount["appliesOnEachItem"] != false {
+				t.Errorf("amount coupon sent as %v", v[1])
+			}
+			h := p.fake.hooks
+			if len(h) != 2 || h[0].Coupon.Code != apology.Code || h[0].Coupon.Percent != 10 || h[1].Coupon.Amount != "5.50" ||
+				h[1].Coupon.Currency != "EUR" || h[1].Coupon.UsageMax != 1 || h[1].Coupon.Order != p.order {
+				t.Errorf("webhook bodies %+v", h)
+			}
+
+			pushes, err := p.c.Pushes(ctx, apology.ID)
+			if err != nil || len(pushes) != 2 || pushes[0].PushedAt == nil || pushes[0].RemoteID != "gid://shopify/DiscountCodeNode/1" ||
+				pushes[1].PushedAt == nil || pushes[0].Attempts != 1 {
+				t.Fatalf("pushes = %+v, %v", pushes, err)
+			}
+		})
+	}
+}
+
+func containsWait(ws []time.Duration, d time.Duration) bool {
+	for _, w := range ws {
+		if w == d {
+			return true
+		}
+	}
+	return false
+}
+
+// TestPushRetriedAfterOutage: a storefront that keeps failing fails the job
+// (River retries it) with the error recorded; the retry after it is back
+// delivers once, and only to the target that had failed.
+func TestPushRetriedAfterOutage(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			p := newPushEnv(t, newEnv(t, orderstest.New(t, storetest.Open(t, e), orders.Options{})))
+			c, err := p.c.Issue(ctx, coupons.NewCoupon{Kind: coupons.KindAmount, Amount: eur(t, "3.00"), Reason: "x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.fake.hookFail = []int{500, 500, 500, 500, 500, 500}
+			err = p.pusher.Push(ctx, c.ID)
+			if err == nil || !strings.Contains(err.Error(), "500") {
+				t.Fatalf("push during an outage = %v, want the 500", err)
+			}
+			pushes, _ := p.c.Pushes(ctx, c.ID)
+			if len(pushes) != 2 || pushes[0].PushedAt == nil || pushes[1].PushedAt != nil || !strings.Contains(pushes[1].LastError, "500") {
+				t.Fatalf("pushes after the outage = %+v", pushes)
+			}
+			p.fake.mu.Lock()
+			p.fake.hookFail = nil
+			p.fake.mu.Unlock()
+			if err := p.pusher.Push(ctx, c.ID); err != nil {
+				t.Fatalf("retry: %v", err)
+			}
+			_, accepted := p.fake.snapshot()
+			if accepted["shopify:"+c.Code] != 1 || accepted["webhook:"+c.Code] != 1 {
+				t.Fatalf("accepted = %v", accepted)
+			}
+			pushes, _ = p.c.Pushes(ctx, c.ID)
+			if pushes[1].PushedAt == nil || pushes[1].LastError != "" || pushes[1].Attempts != 2 {
+				t.Fatalf("pushes after the retry = %+v", pushes)
+			}
+		})
+	}
+}
+
+// TestPushConcurrent: two instances working the same coupon at once send
+// it once (the row claim), and a lost answer is not a second coupon (TAKEN).
+func TestPushConcurrent(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			p := newPushEnv(t, newEnv(t, orderstest.New(t, storetest.Open(t, e), orders.Options{})))
+			c, err := p.c.Issue(ctx, coupons.NewCoupon{Kind: coupons.KindPercent, Percent: 5, Reason: "x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() {
+					if err := p.pusher.Push(ctx, c.ID); err != nil {
+						t.Errorf("push: %v", err)
+					}
+				})
+			}
+			wg.Wait()
+			requests, accepted := p.fake.snapshot()
+			if requests != 2 || accepted["shopify:"+c.Code] != 1 || accepted["webhook:"+c.Code] != 1 {
+				t.Fatalf("%d requests, accepted %v", requests, accepted)
+			}
+		})
+	}
+}
+
+// TestPushJob: issuing enqueues the push in the issuing transaction and the
+// River worker delivers it.
+func TestPushJob(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			db := storetest.Open(t, e)
+			f := orderstest.New(t, db, orders.Options{})
+			base := newEnv(t, f)
+			p := newPushEnv(t, base)
+			workers := river.NewWorkers()
+			river.AddWorker(workers, &coupons.PushWorker{Pusher: p.pusher})
+			q, err := jobs.New(db, jobs.Config{Workers: workers, PollInterval: 50 * time.Millisecond, Now: f.Clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc := coupons.New(db, f.Clock.Now, q)
+			// The worker pushes through the env's pusher (same database).
+			if _, err := svc.SetPolicy(ctx, coupons.Policy{Enabled: true, Kind: coupons.KindPercent, Percent: 10, ValidityDays: 30}); err != nil {
+				t.Fatal(err)
+			}
+			var c *coupons.Coupon
+			if err := db.InTx(ctx, func(tx *sql.Tx) error {
+				c, err = svc.IssueApologyTx(ctx, tx, base.order, "EUR", "cancelled")
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'coupon_push' AND state = 'available'`).Scan(&n); err != nil || n != 1 {
+				t.Fatalf("push jobs after issue = %d, %v", n, err)
+			}
+			if err := q.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { q.Stop(context.Background()) })
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				_, accepted := p.fake.snapshot()
+				if accepted["shopify:"+c.Code] == 1 && accepted["webhook:"+c.Code] == 1 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the job did not push %s: %v", c.Code, accepted)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+}
