@@ -220,6 +220,12 @@ func (s *Service) transmit(ctx context.Context, id int64) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	if doc.AnswerBy == nil {
+		// A first send: the deadline recordSend will store is the send time
+		// plus the SLA; the supplier is told this one, a moment earlier.
+		due := s.clock().Add(f.SLA())
+		doc.AnswerBy = &due
+	}
 	var (
 		tries     []attempt
 		permanent bool
@@ -311,8 +317,8 @@ func (s *Service) sendEmail(ctx context.Context, f Fulfilment, doc PODocument) (
 	}
 	id, err := s.opts.Mailer.Send(ctx, mail.Message{
 		To:      []string{f.EmailTo},
-		Subject: fmt.Sprintf("Purchase order %s (%d lines)", doc.Number, docLines(doc)),
-		Text:    emailText(doc),
+		Subject: emailSubject(f, doc),
+		Text:    emailText(f, doc),
 		Headers: map[string]string{"X-Orderly-PO": doc.Number},
 		Attachments: []mail.Attachment{{Name: doc.Number + ".csv", ContentType: "text/csv; charset=utf-8",
 			Data: CSV(doc)}},
@@ -329,24 +335,6 @@ func docLines(d PODocument) int {
 		n += len(o.Lines)
 	}
 	return n
-}
-
-func emailText(d PODocument) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Purchase order %s for %s\n\n", d.Number, d.Supplier.Name)
-	for _, o := range d.Orders {
-		a := o.ShipTo
-		fmt.Fprintf(&b, "Order %d, ship to: %s, %s, %s %s, %s\n", o.OrderID, a.Name, a.Line1, a.PostalCode, a.City, a.Country)
-		for _, l := range o.Lines {
-			fmt.Fprintf(&b, "  line %d: %d x %s (%s) %s at %s\n", l.LineID, l.Quantity, l.SupplierSKU, l.SKU, l.Title, l.UnitCost)
-		}
-	}
-	fmt.Fprintf(&b, "\nTotal cost: %s\n", d.TotalCost)
-	if d.AnswerBy != nil {
-		fmt.Fprintf(&b, "Please accept or reject each line by %s.\n", d.AnswerBy.Format(time.RFC1123))
-	}
-	b.WriteString("\nThe attached CSV lists every line; fill in accepted_qty, rejected_qty and reason and upload it in the supplier console to answer.\n")
-	return b.String()
 }
 
 // sendWebhook POSTs the signed PO document, retrying with backoff on 5xx,

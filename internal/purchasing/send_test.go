@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orderly-oms/orderly/internal/locale"
 	"github.com/orderly-oms/orderly/internal/mail"
 	"github.com/orderly-oms/orderly/internal/mail/mailtest"
 	"github.com/orderly-oms/orderly/internal/orders/orderstest"
@@ -239,6 +240,64 @@ func TestClaimSendsEachPOOnce(t *testing.T) {
 		db.R.QueryRow(`SELECT COUNT(*) FROM purchase_order_sends`).Scan(&sends)
 		if sends != 6 {
 			t.Fatalf("%d send records, want 6", sends)
+		}
+	})
+}
+
+// TestSendEmailInSupplierLanguage: a PO email is written in the supplier's
+// language, with amounts and the answer deadline (in the supplier's zone)
+// formatted for it; the CSV's header stays the one the reply upload reads.
+func TestSendEmailInSupplierLanguage(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		srv := mailtest.Start(t)
+		sender, err := mail.New(srv.Settings())
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := newFixture(t, db, Options{Mailer: sender})
+		ctx := context.Background()
+		f.setFulfilment(f.Supplier, ChannelEmail, BatchImmediate, "[]", 120, false)
+		for i, c := range []struct{ loc, subject, total, answer string }{
+			{"pt-BR", "Pedido de compra PO-5001 (2 linhas)", "Custo total: € 22,34", "Aceite ou recuse cada linha até "},
+			{"it", "Ordine d'acquisto PO-5002 (1 righe)", "Costo totale: 7,00 €", "Accettate o rifiutate ogni riga entro il "},
+			{"en", "Purchase order PO-5003 (1 lines)", "Total cost: €0.99", "Please accept or reject each line by "},
+		} {
+			if _, err := db.W.Exec(`UPDATE supplier_fulfilment SET locale = $1 WHERE supplier_id = $2`, c.loc, f.Supplier); err != nil {
+				t.Fatal(err)
+			}
+			switch i {
+			case 0:
+				f.add(f.order(f.Supplier, 2, eur(500)), f.order(f.Supplier, 1, eur(1234)))
+			case 1:
+				f.add(f.order(f.Supplier, 1, eur(700)))
+			case 2:
+				f.add(f.order(f.Supplier, 1, eur(99)))
+			}
+			if n, err := f.svc.SendDue(ctx); err != nil || n != 1 {
+				t.Fatalf("%s: SendDue = %d, %v", c.loc, n, err)
+			}
+			msgs := srv.Messages()
+			if len(msgs) != i+1 {
+				t.Fatalf("%s: %d emails, want %d", c.loc, len(msgs), i+1)
+			}
+			m := msgs[i]
+			fu, err := f.svc.Fulfilment(ctx, f.Supplier)
+			if err != nil {
+				t.Fatal(err)
+			}
+			po, err := f.svc.Get(ctx, 0, int64(5001+i))
+			if err != nil || po.AckDueAt == nil {
+				t.Fatalf("%s: PO %+v, %v", c.loc, po, err)
+			}
+			due := po.AckDueAt.In(location(fu.Timezone))
+			wantDue := c.answer + locale.DateTime(due, c.loc) + " " + due.Format("MST")
+			if m.Subject != c.subject || !strings.Contains(m.Text, c.total) || !strings.Contains(m.Text, wantDue) {
+				t.Fatalf("%s: subject %q, text:\n%s\nwant subject %q, %q and %q", c.loc, m.Subject, m.Text, c.subject, c.total, wantDue)
+			}
+			att, ok := m.Attachment(po.Number + ".csv")
+			if !ok || !strings.HasPrefix(string(att.Data), strings.Join(CSVHeader, ",")) {
+				t.Fatalf("%s: CSV attachment %q", c.loc, att.Data)
+			}
 		}
 	})
 }
