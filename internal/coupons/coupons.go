@@ -266,6 +266,17 @@ func (s *Service) IssueApologyTx(ctx context.Context, tx *sql.Tx, order int64, c
 	return s.insert(ctx, tx, d)
 }
 
+// ApologyCode is IssueApologyTx returning only the code ("" when the policy
+// gives no coupon): it has the shape of orders.ApologyFunc, so cmd/orderly
+// wires it with orders.(*Service).SetApology(coupons.ApologyCode).
+func (s *Service) ApologyCode(ctx context.Context, tx *sql.Tx, order int64, currency, reason string) (string, error) {
+	c, err := s.IssueApologyTx(ctx, tx, order, currency, reason)
+	if err != nil || c == nil {
+		return "", err
+	}
+	return c.Code, nil
+}
+
 // apology returns the apology coupon of order and reason, or nil.
 func (s *Service) apology(ctx context.Context, q store.Querier, order int64, reason string) (*Coupon, error) {
 	c, err := s.get(ctx, q, `c.order_id = $1 AND c.reason = $2 AND c.source = 'apology'`, order, reason)

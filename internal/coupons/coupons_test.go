@@ -83,6 +83,16 @@ func TestPolicyOffGivesNoCoupon(t *testing.T) {
 			if c := env.issueTx(t, "line cancelled"); c != nil {
 				t.Fatalf("disabled policy issued %+v", c)
 			}
+			err := env.f.DB.InTx(context.Background(), func(tx *sql.Tx) error {
+				code, err := env.c.ApologyCode(context.Background(), tx, env.order, "EUR", "line cancelled")
+				if code != "" {
+					t.Errorf("ApologyCode with the policy off = %q", code)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
 			list, err := env.c.ForOrder(context.Background(), env.order)
 			if err != nil || len(list) != 0 {
 				t.Fatalf("ForOrder = %v, %v; want none", list, err)
@@ -206,6 +216,17 @@ func TestApologyIdempotent(t *testing.T) {
 			env.setPolicy(t, coupons.Policy{Enabled: false, Kind: coupons.KindPercent, Percent: 50, ValidityDays: 90})
 			if c := env.issueTx(t, "cancelled"); c == nil || c.ID != first.ID {
 				t.Fatalf("retry after the policy changed = %+v, want %s", c, first.Code)
+			}
+			// The orders hook's shape gives the same code.
+			err = env.f.DB.InTx(ctx, func(tx *sql.Tx) error {
+				code, err := env.c.ApologyCode(ctx, tx, env.order, "EUR", "cancelled")
+				if code != first.Code {
+					t.Errorf("ApologyCode = %q, want %s", code, first.Code)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
 			list, err := env.c.ForOrder(ctx, env.order)
 			if err != nil || len(list) != 1 || list[0].Code != first.Code {
