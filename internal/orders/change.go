@@ -25,14 +25,20 @@ func restate(number int64, l *Line) error {
 	return nil
 }
 
-// saveLine writes a changed line inside tx.
+// saveLine writes a changed line inside tx. It also keeps backordered_at,
+// when the line's units started waiting for a restock (the deadline of the
+// customer's consent counts from it, consent.go): set when the line becomes
+// backordered, kept while it stays so (a line placed backordered keeps its
+// created_at), cleared when no unit waits. The CASE reads the row as it was.
 func (s *Service) saveLine(ctx context.Context, tx *sql.Tx, number int64, l *Line) error {
 	if err := restate(number, l); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE order_lines SET state = $1, quantity = $2, qty_reserved = $3, qty_backordered = $4,
 		qty_preordered = $5, qty_short = $6, qty_shipped = $7, qty_cancelled = $8, total_amount = $9, refunded_amount = $10,
-		tax_amount = $11, discount_amount = $12, backorder_expected_at = $13, updated_at = $14 WHERE id = $15`,
+		tax_amount = $11, discount_amount = $12, backorder_expected_at = $13, updated_at = $14,
+		backordered_at = CASE WHEN $4 = 0 THEN NULL WHEN qty_backordered > 0 THEN COALESCE(backordered_at, created_at) ELSE $14 END
+		WHERE id = $15`,
 		l.State, l.Quantity, l.Reserved, l.Backordered, l.Preordered, l.Short, l.Shipped, l.Cancelled,
 		l.Total.Amount, l.Refunded.Amount, l.Tax.Amount, l.Discount.Amount, nullTime(l.ExpectedAt), s.clock(), l.ID)
 	if err != nil {

@@ -44,6 +44,9 @@ type Service struct {
 	now  func() time.Time
 	opts Options
 	log  *slog.Logger
+	// apology issues the apology coupon of a customer's cancellation
+	// (choices.go); nil: none.
+	apology ApologyFunc
 }
 
 // New returns the order service. It registers the service's restock hook
