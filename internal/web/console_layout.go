@@ -66,6 +66,7 @@ var consoleNav = []navItem{
 	{"suppliers", "Suppliers", "/console/suppliers", auth.SuppliersRead},
 	{"feeds", "Feeds", "/console/feeds", auth.SuppliersRead},
 	{"purchase-orders", "Purchase orders", "/console/purchase-orders", auth.PurchasingRead},
+	{"restocks", "Restock questions", "/console/restock-questions", auth.PurchasingRead},
 	{"routing", "Routing", "/console/routing", auth.RoutingRead},
 	{"pricing", "Pricing", "/console/pricing", auth.PricingRead},
 	{"calibration", "Promises", "/console/promise/calibration", auth.OrdersRead},
@@ -73,6 +74,7 @@ var consoleNav = []navItem{
 	{"tokens", "API tokens", "/console/tokens", auth.TokensWrite},
 	{"storefront", "Storefronts", "/console/storefront", auth.SettingsWrite},
 	{"portal", "Purchase orders", "/console/supplier", auth.SupplierPortal},
+	{"portal-restocks", "Restock questions", "/console/supplier/restock-questions", auth.SupplierPortal},
 	{"portal-digests", "Daily digests", "/console/supplier/digests", auth.SupplierPortal},
 }
 
@@ -131,6 +133,7 @@ var flashes = map[string]string{
 	"routing-rule-deleted":   "Routing rule deleted.",
 	"routing-rule-moved":     "Routing rule moved.",
 	"routing-settings-saved": "Routing settings saved.",
+	"restock-answered":       "Answer recorded; the waiting customers are told a date when you gave one.",
 }
 
 // assetVersions maps each static file to a short hash of its content, so

@@ -24,6 +24,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/pricing"
 	"github.com/orderly-oms/orderly/internal/promise/calendars"
 	"github.com/orderly-oms/orderly/internal/purchasing"
+	"github.com/orderly-oms/orderly/internal/restocks"
 	"github.com/orderly-oms/orderly/internal/routing"
 	"github.com/orderly-oms/orderly/internal/shipping"
 	"github.com/orderly-oms/orderly/internal/store"
@@ -88,6 +89,9 @@ type Config struct {
 	TrackingWebhookSecret string
 	// Purchasing keeps purchase orders to suppliers. If nil, New makes one on DB (no mailer: email POs fail to send).
 	Purchasing *purchasing.Service
+	// Restocks keeps the restock questions to suppliers. If nil, the server
+	// makes one on DB.
+	Restocks *restocks.Service
 	// ShopifyWebhookSecret is the key Shopify signs webhooks with
 	// (X-Shopify-Hmac-Sha256). Empty: Shopify webhooks get 503.
 	ShopifyWebhookSecret string
@@ -213,6 +217,7 @@ func (s *Server) registerRoutes() {
 	s.registerFollowup()
 	s.registerPurchasing()
 	s.registerSupplierPortal()
+	s.registerRestocks()
 	s.registerRouting()
 	s.registerConsole()
 	s.registerConsolePromiseCalibration()

@@ -41,6 +41,7 @@ type isoSide struct {
 	supplier, variant, offer int64
 	order, po, line          int64
 	shipment                 int64
+	question                 int64 // an open restock question about its variant
 	token                    string
 	tokenID                  int64
 	user                     *consoleClient
@@ -124,6 +125,8 @@ func isoSeed(t *testing.T, s *Server, base string, fx *orderstest.Fixture, sup i
 		t.Fatalf("seed shipment: %v", err)
 	}
 	side.shipment = added.Shipment.ID
+	side.question = insert(`INSERT INTO restock_questions (supplier_id, variant_id, offer_id, status, asked_at, updated_at)
+		VALUES ($1, $2, $3, 'open', $4, $4)`, sup, side.variant, side.offer, now)
 	if _, err := db.W.Exec(`INSERT INTO supplier_digests (supplier_id, local_day, locale, status, recipients, subject, body, created_at, updated_at)
 		VALUES ($1, '2026-03-02', 'en', 'no_recipient', '', $2, $3, $4, $4)`,
 		sup, "Your day: "+sp.digest, sp.digest+": "+sp.customer+", "+sp.street, now); err != nil {
@@ -240,6 +243,8 @@ func (e *isoEnv) state() string {
 	row(`SELECT COUNT(*), COALESCE(SUM(quantity), 0) FROM shipment_lines WHERE purchase_order_line_id = $1`, e.b.line)
 	row(`SELECT COUNT(*) FROM order_timeline WHERE order_id = $1`, e.b.order)
 	row(`SELECT COUNT(*) FROM supplier_digests WHERE supplier_id = $1`, e.b.supplier)
+	row(`SELECT id, status, answer, expected_at, answered_by FROM restock_questions WHERE supplier_id = $1 ORDER BY id`, e.b.supplier)
+	row(`SELECT COUNT(*) FROM supplier_offer_restocks WHERE offer_id = $1`, e.b.offer)
 	ats, err := e.s.cfg.Inventory.ATS(context.Background(), e.db.R, e.b.variant)
 	if err != nil {
 		e.t.Fatal(err)
@@ -290,6 +295,21 @@ func (e *isoEnv) listed(what string, r consoleResponse) {
 	e.t.Helper()
 	e.want(what, r, http.StatusOK)
 	e.noB(what, r)
+}
+
+// ownQuestion closes A's open restock questions and opens a new one, for a
+// case that answers it.
+func (e *isoEnv) ownQuestion() int64 {
+	e.t.Helper()
+	if _, err := e.db.W.Exec(`UPDATE restock_questions SET status = 'closed' WHERE supplier_id = $1 AND status = 'open'`, e.a.supplier); err != nil {
+		e.t.Fatal(err)
+	}
+	var id int64
+	if err := e.db.W.QueryRow(`INSERT INTO restock_questions (supplier_id, variant_id, offer_id, status, asked_at, updated_at)
+		VALUES ($1, $2, $3, 'open', $4, $4) RETURNING id`, e.a.supplier, e.a.variant, e.a.offer, e.s.now()).Scan(&id); err != nil {
+		e.t.Fatal(err)
+	}
+	return id
 }
 
 func (e *isoEnv) tracking() string {
@@ -420,6 +440,29 @@ func isoCases() map[string]isoCase {
 			cross: func(e *isoEnv) { e.listed("list digests", e.api("GET", "/supplier/digests", "", "")) },
 			own:   func(e *isoEnv) { e.want("own digests", e.api("GET", "/supplier/digests", "", ""), 200, e.a.marks[9]) },
 		},
+		"GET " + sp + "/restock-questions": {
+			cross: func(e *isoEnv) {
+				for _, q := range []string{"", "?status=open", "?status=answered", "?limit=200"} {
+					e.listed("restock questions"+q, e.api("GET", "/supplier/restock-questions"+q, "", ""))
+				}
+			},
+			own: func(e *isoEnv) {
+				e.want("own restock questions", e.api("GET", "/supplier/restock-questions", "", ""), 200,
+					fmt.Sprintf(`"id":%d`, e.a.question), e.a.marks[2])
+			},
+		},
+		"POST " + sp + "/restock-questions/{id}/answer": {
+			cross: func(e *isoEnv) {
+				for _, body := range []string{`{"answer":"date","expected_on":"2026-04-01"}`, `{"answer":"discontinued"}`} {
+					e.notFound("answer B's restock question "+body, e.api("POST", fmt.Sprintf("/supplier/restock-questions/%d/answer", e.b.question),
+						"application/json", body))
+				}
+			},
+			own: func(e *isoEnv) {
+				e.want("answer own restock question", e.api("POST", fmt.Sprintf("/supplier/restock-questions/%d/answer", e.ownQuestion()),
+					"application/json", `{"answer":"date","expected_on":"2026-04-01"}`), 200, `"status":"answered"`, `"answer":"date"`)
+			},
+		},
 		"GET " + sp + "/tokens": {
 			cross: func(e *isoEnv) { e.listed("list tokens", e.api("GET", "/supplier/tokens", "", "")) },
 			own:   func(e *isoEnv) { e.want("own tokens", e.api("GET", "/supplier/tokens", "", ""), 200, e.a.marks[10]) },
@@ -546,6 +589,26 @@ func isoCases() map[string]isoCase {
 			cross: func(e *isoEnv) { e.listed("console open lines", e.a.user.get("/console/supplier/open-lines.csv")) },
 			own: func(e *isoEnv) {
 				e.want("console own open lines", e.a.user.get("/console/supplier/open-lines.csv"), 200, e.a.marks[2], e.a.marks[6])
+			},
+		},
+		"GET /console/supplier/restock-questions": {
+			cross: func(e *isoEnv) {
+				for _, q := range []string{"", "?filter=answered", "?filter=closed", "?all=1"} {
+					e.listed("console restock questions"+q, e.a.user.get("/console/supplier/restock-questions"+q))
+				}
+			},
+			own: func(e *isoEnv) {
+				e.want("console own restock questions", e.a.user.get("/console/supplier/restock-questions?all=1"), 200, e.a.marks[2], e.a.marks[3])
+			},
+		},
+		"POST /console/supplier/restock-questions/{id}/answer": {
+			cross: func(e *isoEnv) {
+				e.notFound("console answer B's restock question", e.a.user.post(fmt.Sprintf("/console/supplier/restock-questions/%d/answer", e.b.question),
+					url.Values{"answer": {"date"}, "expected_on": {"2026-04-01"}}))
+			},
+			own: func(e *isoEnv) {
+				e.want("console answer own restock question", e.a.user.post(fmt.Sprintf("/console/supplier/restock-questions/%d/answer", e.ownQuestion()),
+					url.Values{"answer": {"unknown"}}), http.StatusSeeOther)
 			},
 		},
 		"GET /console/supplier/digests": {
