@@ -25,8 +25,10 @@ import (
 // tabs answering at once cannot cancel or reserve twice.
 
 // EventCustomerChoice: the customer chose wait, swap or cancel for a line;
-// the timeline entry's detail says which ("choice"). A cancel is also an
-// order.cancelled and a swap an order.edited, with the same entry.
+// the timeline entry's detail says which ("choice"), and for a cancel the
+// refund and the coupon. A customer's cancel is announced by this event alone
+// (not also order.cancelled), so the customer gets one notice, the answer to
+// their choice; a swap also emits order.edited (the lines changed).
 const EventCustomerChoice Event = "order.customer_choice"
 
 // Choice is what a customer chose for a waiting or delayed line.
@@ -463,7 +465,7 @@ func (s *Service) chooseCancel(ctx context.Context, tx *sql.Tx, o *Order, l *Lin
 	reason := fmt.Sprintf("the customer chose to cancel line %d (%s) rather than wait", l.Position, l.SKU)
 	detail := map[string]any{"choice": ChoiceCancel, "line": l.Position, "sku": l.SKU}
 	refund, code, err := s.cancelWaiting(ctx, tx, o, map[int]int{l.Position: l.Cancellable()}, "customer_choice", who, reason, detail,
-		EventCustomerChoice, EventCancelled)
+		EventCustomerChoice)
 	if err != nil {
 		return err
 	}
