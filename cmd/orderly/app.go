@@ -25,6 +25,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/promise/calendars"
 	"github.com/orderly-oms/orderly/internal/promise/learned"
 	"github.com/orderly-oms/orderly/internal/purchasing"
+	"github.com/orderly-oms/orderly/internal/restocks"
 	"github.com/orderly-oms/orderly/internal/routing"
 	"github.com/orderly-oms/orderly/internal/shipping"
 	"github.com/orderly-oms/orderly/internal/store"
@@ -76,6 +77,9 @@ type app struct {
 	// routing routes ready orders to suppliers and re-routes rejected and
 	// timed-out units (docs/routing.md).
 	routing *routing.Router
+	// restocks asks the suppliers of backordered SKUs with no known restock
+	// date when they come back (docs/out-of-stock.md).
+	restocks *restocks.Service
 	// mail is the one way out for email (notifications, purchase orders,
 	// digests): the SMTP server stored in the console, else the --smtp-*
 	// flags or --mail-dir. notify tells customers about their orders
@@ -160,6 +164,9 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	// Each supplier's daily digest goes out from 07:00 its time (hourly check).
 	digestWorker := &digests.Worker{}
 	river.AddWorker(workers, digestWorker)
+	// Restock questions no longer needed are closed every 15 minutes.
+	closeQuestions := &restocks.CloseSettledWorker{}
+	river.AddWorker(workers, closeQuestions)
 	// Each customer notification is sent by its own job (retried with backoff).
 	notifySend := &notify.SendWorker{}
 	river.AddWorker(workers, notifySend)
@@ -171,7 +178,7 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 		Workers: workers, PeriodicJobs: []*river.PeriodicJob{orders.PreorderReleaseJob(time.Minute), storefront.DispatchJob(syncEvery),
 			inventory.StalenessJob(time.Minute), feeds.PullDispatchJob(time.Minute), feeds.PruneJob(24 * time.Hour),
 			orders.AtRiskJob(atRiskEvery), purchasing.SendJob(time.Minute), purchasing.OverdueJob(time.Minute),
-			digests.Job(time.Hour)}})
+			digests.Job(time.Hour), restocks.CloseSettledJob(15 * time.Minute)}})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -244,6 +251,11 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	for _, e := range notify.Events() {
 		a.events.Subscribe(e, a.notify.OnEvent)
 	}
+	// Backordered units with no known restock date: their suppliers are
+	// asked for one; an answer tells the waiting orders (order.restock_expected).
+	a.restocks = restocks.New(db, a.inventory, a.orders, a.now, restocks.Options{Logger: log})
+	closeQuestions.Restocks = a.restocks
+	a.events.Subscribe(orders.EventBackordered, a.restocks.OnBackordered)
 	a.learn = &learned.Refresher{DB: db, Now: a.now, Target: a.promise, Logger: log}
 	return a, nil
 }

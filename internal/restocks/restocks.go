@@ -60,7 +60,7 @@ type Question struct {
 	SupplierSKU string     `json:"supplier_sku" doc:"The supplier's own SKU of the offer"`
 	Title       string     `json:"title"`
 	Status      Status     `json:"status" enum:"open,answered,closed"`
-	Answer      Answer     `json:"answer,omitempty" enum:"date,discontinued,unknown,"`
+	Answer      Answer     `json:"answer,omitempty" doc:"date, discontinued or unknown; empty until answered"`
 	ExpectedAt  *time.Time `json:"expected_at,omitempty" doc:"The restock day the supplier gave (midnight UTC)"`
 	Note        string     `json:"note,omitempty"`
 	AnsweredBy  string     `json:"answered_by,omitempty"`
