@@ -65,7 +65,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	srv, err := web.New(web.Config{DB: a.db, Logger: a.log, Now: a.now, SecureCookies: *secure, Version: version, MaxBodyBytes: *maxBody, Auth: a.auth,
 		Catalog: a.catalog, Suppliers: a.suppliers, Inventory: a.inventory, Customers: a.customers, Orders: a.orders, Pricing: a.pricing,
 		Storefront: a.storefront, Feeds: a.feeds, Promise: a.promise, ShopifyWebhookSecret: s.ShopifyWebhookSecret,
-		Shipping: a.shipping, TrackingWebhookSecret: s.TrackingWebhookSecret, Purchasing: a.purchasing, Routing: a.routing, Digests: a.digests})
+		Shipping: a.shipping, TrackingWebhookSecret: s.TrackingWebhookSecret, Purchasing: a.purchasing, Routing: a.routing, Digests: a.digests, Notify: a.notify})
 	if err != nil {
 		return err
 	}

@@ -303,7 +303,7 @@ func TestFailedSendOnTimeline(t *testing.T) {
 		}
 		tl, _ = f.Orders.Timeline(ctx, o.Number)
 		last := tl[len(tl)-1]
-		if last.Event != "notification_failed" || last.Actor != "system:notify" || !strings.Contains(last.Reason, "550") ||
+		if last.Event != "notification_failed" || last.Actor != "system:notify" || !strings.Contains(last.Reason, "answered 550") || strings.Contains(last.Reason, "ana@") ||
 			!strings.Contains(last.Reason, "order_confirmed") {
 			t.Fatalf("last timeline entry = %+v, want notification_failed by system:notify naming the 550", last)
 		}

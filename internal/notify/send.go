@@ -134,7 +134,9 @@ func (s *Service) Deliver(ctx context.Context, id int64, last bool) error {
 	final := last || !mail.Temporary(sendErr)
 	s.log.Warn("notification not sent", "notification", id, "order", n.Order, "kind", n.Kind, "final", final, "err", sendErr)
 	if final {
-		reason := fmt.Sprintf("%s email to %s not sent after %d attempt(s): %v", n.Kind, n.Recipient, n.Attempts, sendErr)
+		// The reason names no address: every role reading the timeline sees
+		// it (the delivery log keeps the full error).
+		reason := fmt.Sprintf("%s email not sent after %d attempt(s): %s", n.Kind, n.Attempts, why(sendErr))
 		if _, err := s.orders.RecordNotice(ctx, n.Order, "notification_failed", reason,
 			map[string]any{"notification": id, "kind": n.Kind, "attempts": n.Attempts}); err != nil {
 			return errors.Join(sendErr, err)
@@ -145,6 +147,23 @@ func (s *Service) Deliver(ctx context.Context, id int64, last bool) error {
 		}
 	}
 	return sendErr
+}
+
+// why says in a few words why a send failed.
+func why(err error) string {
+	switch {
+	case errors.Is(err, ErrMailOff):
+		return "email is off"
+	case mail.Code(err) != 0:
+		return fmt.Sprintf("the mail server answered %d", mail.Code(err))
+	case errors.Is(err, mail.ErrAddress):
+		return "the address is not valid"
+	case errors.Is(err, mail.ErrSettings):
+		return "the email settings are not valid"
+	case mail.Temporary(err):
+		return "the mail server could not be reached"
+	}
+	return "the message was refused"
 }
 
 const notificationColumns = `id, order_id, kind, event, entry_id, locale, recipient, subject, state, attempts, last_error, message_id,

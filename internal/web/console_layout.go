@@ -73,6 +73,7 @@ var consoleNav = []navItem{
 	{"users", "Users", "/console/users", auth.UsersRead},
 	{"tokens", "API tokens", "/console/tokens", auth.TokensWrite},
 	{"storefront", "Storefronts", "/console/storefront", auth.SettingsWrite},
+	{"notifications", "Notifications", "/console/settings/notifications", auth.SettingsWrite},
 	{"portal", "Purchase orders", "/console/supplier", auth.SupplierPortal},
 	{"portal-restocks", "Restock questions", "/console/supplier/restock-questions", auth.SupplierPortal},
 	{"portal-digests", "Daily digests", "/console/supplier/digests", auth.SupplierPortal},
@@ -133,6 +134,7 @@ var flashes = map[string]string{
 	"routing-rule-deleted":   "Routing rule deleted.",
 	"routing-rule-moved":     "Routing rule moved.",
 	"routing-settings-saved": "Routing settings saved.",
+	"notify-resent":          "Notification queued again; its delivery log is below.",
 	"restock-answered":       "Answer recorded; the waiting customers are told a date when you gave one.",
 }
 

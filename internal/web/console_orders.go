@@ -14,6 +14,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/customers"
+	"github.com/orderly-oms/orderly/internal/notify"
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/purchasing"
 	"github.com/orderly-oms/orderly/internal/routing"
@@ -555,6 +556,10 @@ type orderView struct {
 	ShowRouting, ShowPurchasing bool
 	CanRoute                    bool
 
+	// Notifications is the delivery log of the customer's notifications
+	// (console_notifications.go); recipients show with ShowCustomer only.
+	Notifications []notify.Notification
+
 	// Failed is the refused action's message, shown at the top of the page.
 	Failed string
 	Form   string
@@ -653,6 +658,11 @@ func (s *Server) loadOrder(r *http.Request) (*orderView, error) {
 		return nil, err
 	}
 	v.Payments = paymentRows(pays)
+	if s.cfg.Notify != nil {
+		if v.Notifications, err = s.cfg.Notify.ForOrder(ctx, number); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.loadFulfilment(r, v); err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/digests"
 	"github.com/orderly-oms/orderly/internal/feeds"
 	"github.com/orderly-oms/orderly/internal/inventory"
+	"github.com/orderly-oms/orderly/internal/notify"
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/pricing"
 	"github.com/orderly-oms/orderly/internal/promise/calendars"
@@ -89,6 +90,10 @@ type Config struct {
 	TrackingWebhookSecret string
 	// Purchasing keeps purchase orders to suppliers. If nil, New makes one on DB (no mailer: email POs fail to send).
 	Purchasing *purchasing.Service
+	// Notify keeps customer notifications, the email settings and the
+	// templates. If nil, the server makes one on DB (no job queue: nothing
+	// is sent from it; email is off unless settings are stored).
+	Notify *notify.Service
 	// Restocks keeps the restock questions to suppliers. If nil, the server
 	// makes one on DB.
 	Restocks *restocks.Service
@@ -216,6 +221,7 @@ func (s *Server) registerRoutes() {
 	s.registerShipping()
 	s.registerFollowup()
 	s.registerPurchasing()
+	s.registerNotifications()
 	s.registerSupplierPortal()
 	s.registerRestocks()
 	s.registerRouting()
