@@ -227,7 +227,7 @@ Qualcosa non va? Rispondi a questo messaggio. La pagina del tuo ordine: {{.Link}
 {{if .Refund}}
 We are refunding {{.Refund}} to your original payment method.
 {{end}}{{if .Coupon.Code}}
-We are sorry for the trouble. Here is a coupon for {{.Coupon.Value}} off your next order: {{.Coupon.Code}}{{with .Coupon.Expires}} (valid until {{.}}){{end}}.
+We are sorry for the trouble. Here is a coupon{{with .Coupon.Value}} for {{.}} off{{end}} your next order: {{.Coupon.Code}}{{with .Coupon.Expires}} (valid until {{.}}){{end}}.
 {{end}}
 Your order page: {{.Link}}`,
 		},
@@ -241,7 +241,7 @@ Your order page: {{.Link}}`,
 {{if .Refund}}
 Vamos reembolsar {{.Refund}} na forma de pagamento original.
 {{end}}{{if .Coupon.Code}}
-Pedimos desculpas pelo transtorno. Aqui está um cupom de {{.Coupon.Value}} de desconto na sua próxima compra: {{.Coupon.Code}}{{with .Coupon.Expires}} (válido até {{.}}){{end}}.
+Pedimos desculpas pelo transtorno. Aqui está um cupom{{with .Coupon.Value}} de {{.}} de desconto{{end}} para a sua próxima compra: {{.Coupon.Code}}{{with .Coupon.Expires}} (válido até {{.}}){{end}}.
 {{end}}
 A página do seu pedido: {{.Link}}`,
 		},
@@ -255,7 +255,7 @@ A página do seu pedido: {{.Link}}`,
 {{if .Refund}}
 Ti rimborsiamo {{.Refund}} sul metodo di pagamento originale.
 {{end}}{{if .Coupon.Code}}
-Ci scusiamo per il disagio. Ecco un coupon di {{.Coupon.Value}} di sconto sul prossimo ordine: {{.Coupon.Code}}{{with .Coupon.Expires}} (valido fino al {{.}}){{end}}.
+Ci scusiamo per il disagio. Ecco un coupon{{with .Coupon.Value}} di {{.}} di sconto{{end}} per il prossimo ordine: {{.Coupon.Code}}{{with .Coupon.Expires}} (valido fino al {{.}}){{end}}.
 {{end}}
 La pagina del tuo ordine: {{.Link}}`,
 		},
@@ -266,7 +266,7 @@ La pagina del tuo ordine: {{.Link}}`,
 			Body: `Hello{{with .Customer.Name}} {{.}}{{end}},
 
 thank you for letting us know.
-{{if eq .Choice "wait"}}You chose to wait{{if .Expected}}: we expect the items on {{.Expected}}{{end}}. We ship them as soon as they arrive.{{else if eq .Choice "swap"}}You chose to swap{{with .SwapTitle}} to {{.}}{{end}}. We ship the new item as soon as we can.{{else if eq .Choice "cancel"}}You chose to cancel. The items are cancelled{{if .Refund}} and we are refunding {{.Refund}}{{end}}.{{else}}Your choice is recorded.{{end}}
+{{if eq .Choice "wait"}}You chose to wait{{if .Expected}}: we expect the items on {{.Expected}}{{end}}. We ship them as soon as they arrive.{{else if eq .Choice "swap"}}You chose to swap{{with .SwapTitle}} to {{.}}{{end}}. We ship the new item as soon as we can.{{if .Refund}} We are refunding the difference, {{.Refund}}.{{end}}{{else if eq .Choice "cancel"}}You chose to cancel. The items are cancelled{{if .Refund}} and we are refunding {{.Refund}} to your original payment method{{end}}.{{if .Coupon.Code}} We are sorry for the wait: here is a coupon{{with .Coupon.Value}} for {{.}} off{{end}} your next order: {{.Coupon.Code}}{{with .Coupon.Expires}} (valid until {{.}}){{end}}.{{end}}{{else}}Your choice is recorded.{{end}}
 {{range .Lines}}
 - {{.Quantity}} × {{.Title}}{{end}}
 
@@ -277,7 +277,7 @@ Your order page: {{.Link}}`,
 			Body: `Olá{{with .Customer.Name}} {{.}}{{end}},
 
 obrigado por nos avisar.
-{{if eq .Choice "wait"}}Você escolheu esperar{{if .Expected}}: prevemos os itens para {{.Expected}}{{end}}. Enviamos assim que chegarem.{{else if eq .Choice "swap"}}Você escolheu trocar{{with .SwapTitle}} por {{.}}{{end}}. Enviamos o novo item o quanto antes.{{else if eq .Choice "cancel"}}Você escolheu cancelar. Os itens foram cancelados{{if .Refund}} e vamos reembolsar {{.Refund}}{{end}}.{{else}}Sua escolha foi registrada.{{end}}
+{{if eq .Choice "wait"}}Você escolheu esperar{{if .Expected}}: prevemos os itens para {{.Expected}}{{end}}. Enviamos assim que chegarem.{{else if eq .Choice "swap"}}Você escolheu trocar{{with .SwapTitle}} por {{.}}{{end}}. Enviamos o novo item o quanto antes.{{if .Refund}} Vamos reembolsar a diferença, {{.Refund}}.{{end}}{{else if eq .Choice "cancel"}}Você escolheu cancelar. Os itens foram cancelados{{if .Refund}} e vamos reembolsar {{.Refund}} na forma de pagamento original{{end}}.{{if .Coupon.Code}} Desculpe pela espera: aqui está um cupom{{with .Coupon.Value}} de {{.}} de desconto{{end}} para a sua próxima compra: {{.Coupon.Code}}{{with .Coupon.Expires}} (válido até {{.}}){{end}}.{{end}}{{else}}Sua escolha foi registrada.{{end}}
 {{range .Lines}}
 - {{.Quantity}} × {{.Title}}{{end}}
 
@@ -288,7 +288,7 @@ A página do seu pedido: {{.Link}}`,
 			Body: `Ciao{{with .Customer.Name}} {{.}}{{end}},
 
 grazie per avercelo detto.
-{{if eq .Choice "wait"}}Hai scelto di aspettare{{if .Expected}}: prevediamo gli articoli il {{.Expected}}{{end}}. Li spediamo appena arrivano.{{else if eq .Choice "swap"}}Hai scelto di sostituire{{with .SwapTitle}} con {{.}}{{end}}. Spediamo il nuovo articolo il prima possibile.{{else if eq .Choice "cancel"}}Hai scelto di annullare. Gli articoli sono annullati{{if .Refund}} e ti rimborsiamo {{.Refund}}{{end}}.{{else}}La tua scelta è registrata.{{end}}
+{{if eq .Choice "wait"}}Hai scelto di aspettare{{if .Expected}}: prevediamo gli articoli il {{.Expected}}{{end}}. Li spediamo appena arrivano.{{else if eq .Choice "swap"}}Hai scelto di sostituire{{with .SwapTitle}} con {{.}}{{end}}. Spediamo il nuovo articolo il prima possibile.{{if .Refund}} Ti rimborsiamo la differenza, {{.Refund}}.{{end}}{{else if eq .Choice "cancel"}}Hai scelto di annullare. Gli articoli sono annullati{{if .Refund}} e ti rimborsiamo {{.Refund}} sul metodo di pagamento originale{{end}}.{{if .Coupon.Code}} Ci scusiamo per l'attesa: ecco un coupon{{with .Coupon.Value}} di {{.}} di sconto{{end}} per il prossimo ordine: {{.Coupon.Code}}{{with .Coupon.Expires}} (valido fino al {{.}}){{end}}.{{end}}{{else}}La tua scelta è registrata.{{end}}
 {{range .Lines}}
 - {{.Quantity}} × {{.Title}}{{end}}
 

@@ -262,8 +262,13 @@ func (s *Service) data(ctx context.Context, o *orders.Order, kind Kind, e *order
 		case KindChoice:
 			if n := units[l.Position]; n > 0 {
 				add(l, n)
-			} else if len(ids) > 0 && named(l) {
-				add(l, l.Quantity-l.Cancelled)
+			} else if len(units) == 0 && len(ids) > 0 && named(l) {
+				n := l.Quantity - l.Cancelled - l.Shipped
+				var q int
+				if raw := entry.raw("quantity"); raw != nil && json.Unmarshal(raw, &q) == nil && q > 0 {
+					n = q
+				}
+				add(l, n)
 			}
 		}
 	}
@@ -291,7 +296,25 @@ func (s *Service) data(ctx context.Context, o *orders.Order, kind Kind, e *order
 	case KindCancelled, KindChoice:
 		if kind == KindChoice {
 			d.Choice = firstString(entry, "choice", "option")
-			d.SwapTitle = firstString(entry, "swap_title", "to_title", "new_title", "to_sku", "swap_sku")
+			if to := entry.raw("to_line"); to != nil {
+				var pos int
+				if json.Unmarshal(to, &pos) == nil {
+					for _, l := range o.Lines {
+						if l.Position == pos {
+							d.SwapTitle = l.Title
+						}
+					}
+				}
+			}
+			if d.SwapTitle == "" {
+				d.SwapTitle = firstString(entry, "to_sku")
+			}
+		}
+		// The refund: as the entry records it, else the sum of its parts,
+		// else the refund recorded with the change (orders.Payments).
+		var m money.Money
+		if raw := entry.raw("refund"); raw != nil && json.Unmarshal(raw, &m) == nil && m.Amount > 0 {
+			refund, refundParts = m.Amount, true
 		}
 		if !refundParts && entry != nil && (kind == KindCancelled || d.Choice == "cancel") {
 			amount, err := s.refundAfter(ctx, o.Number, entry.At)
@@ -303,19 +326,26 @@ func (s *Service) data(ctx context.Context, o *orders.Order, kind Kind, e *order
 		if refund > 0 {
 			d.Refund = locale.Money(money.Money{Amount: refund, Currency: o.Currency}, loc)
 		}
-		if kind == KindCancelled && s.opts.Coupons != nil {
-			cs, err := s.opts.Coupons(ctx, o.Number)
-			if err != nil {
-				return Data{}, wrap(err, "coupons of order %d", o.Number)
-			}
-			if len(cs) > 0 {
-				c := cs[len(cs)-1]
-				d.Coupon = CouponData{Code: c.Code, Value: locale.Money(c.Amount, loc)}
-				if c.Percent > 0 {
-					d.Coupon.Value = fmt.Sprintf("%d%%", c.Percent)
+		// The apology coupon the change issued, when its entry names one.
+		if code := entry.str("coupon"); code != "" {
+			d.Coupon = CouponData{Code: code}
+			if s.opts.Coupons != nil {
+				cs, err := s.opts.Coupons(ctx, o.Number)
+				if err != nil {
+					return Data{}, wrap(err, "coupons of order %d", o.Number)
 				}
-				if !c.ExpiresAt.IsZero() {
-					d.Coupon.Expires = locale.Date(c.ExpiresAt, loc)
+				for _, c := range cs {
+					if c.Code != code {
+						continue
+					}
+					if c.Percent > 0 {
+						d.Coupon.Value = fmt.Sprintf("%d%%", c.Percent)
+					} else if c.Amount.Amount > 0 {
+						d.Coupon.Value = locale.Money(c.Amount, loc)
+					}
+					if !c.ExpiresAt.IsZero() {
+						d.Coupon.Expires = locale.Date(c.ExpiresAt, loc)
+					}
 				}
 			}
 		}
@@ -352,9 +382,17 @@ func (s *Service) link(ctx context.Context, order int64, b Branding) (string, er
 	if s.opts.Links == nil {
 		return "", nil
 	}
-	signer, err := s.opts.Links(ctx)
-	if err != nil {
-		return "", wrap(err, "customer link of order %d", order)
+	s.mu.Lock()
+	signer := s.linker
+	s.mu.Unlock()
+	if signer == nil {
+		var err error
+		if signer, err = s.opts.Links(ctx); err != nil {
+			return "", wrap(err, "customer link of order %d", order)
+		}
+		s.mu.Lock()
+		s.linker = signer
+		s.mu.Unlock()
 	}
 	base := b.BaseURL
 	if base == "" {

@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/orderly-oms/orderly/internal/jobs"
@@ -58,13 +59,6 @@ func Kinds() []Kind {
 // ValidKind reports whether k is a known kind.
 func ValidKind(k Kind) bool { return slices.Contains(Kinds(), k) }
 
-// The events that H2 and H5 add to internal/orders in this issue, named here
-// until their constants land.
-const (
-	eventCustomerChoice  orders.Event = "order.customer_choice"
-	eventRestockExpected orders.Event = "order.restock_expected"
-)
-
 // eventKinds says which order events a customer hears about, and as what.
 // The others (allocated, ready, held, released, edited, sent_to_supplier,
 // at_risk_cleared) are the store's own business: nothing the customer must
@@ -78,8 +72,8 @@ var eventKinds = map[orders.Event]Kind{
 	orders.EventShipped:        KindShipped,
 	orders.EventDelivered:      KindDelivered,
 	orders.EventCancelled:      KindCancelled,
-	eventCustomerChoice:        KindChoice,
-	eventRestockExpected:       KindRestockExpected,
+	orders.EventCustomerChoice:  KindChoice,
+	orders.EventRestockExpected: KindRestockExpected,
 }
 
 // Events lists the order events OnEvent handles; subscribe it to each.
@@ -113,11 +107,12 @@ type Linker interface {
 // Options tune the service.
 type Options struct {
 	Logger *slog.Logger
-	// Coupons returns the apology coupons of an order, oldest first; the
-	// cancellation notice shows the newest. Nil: no coupons.
+	// Coupons returns the apology coupons of an order: a notice whose
+	// timeline entry names a coupon code shows its value and expiry from
+	// here. Nil: the code alone.
 	Coupons func(ctx context.Context, order int64) ([]CouponView, error)
-	// Links loads the signer of customer links (orderlinks.Load); called
-	// when a notification is rendered. Nil: messages carry no link.
+	// Links loads the signer of customer links (orderlinks.Load), once,
+	// when the first notification is rendered. Nil: messages carry no link.
 	Links func(ctx context.Context) (Linker, error)
 	// BaseURL starts customer links when the branding has no base URL
 	// (the server's own address).
@@ -138,6 +133,9 @@ type Service struct {
 	now    func() time.Time
 	opts   Options
 	log    *slog.Logger
+
+	mu     sync.Mutex
+	linker Linker // loaded once by opts.Links
 }
 
 // New returns the notification service. q enqueues the send jobs (a
@@ -159,6 +157,10 @@ func New(db *store.DB, ord *orders.Service, q *jobs.Queue, transport *Transport,
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// SetBaseURL sets the address customer links start with when the branding
+// has none (serve sets the server's own). Call it before serving.
+func (s *Service) SetBaseURL(u string) { s.opts.BaseURL = u }
 
 // Transport returns the service's mail transport.
 func (s *Service) Transport() *Transport { return s.mail }

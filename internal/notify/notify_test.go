@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -193,26 +194,39 @@ func TestEveryKindInEveryLocale(t *testing.T) {
 				}
 			}
 		}
-		// Cancel the backordered line: the notice has the refund of 2 × 50,00
-		// and the coupon, formatted for each locale.
-		if _, err := f.Orders.Cancel(ctx, o.Number, orders.CancelInput{Lines: []orders.LineQuantity{{Line: 2}}, Reason: "customer asked"}); err != nil {
+		// The customer cancels the backordered line: the answer has the refund
+		// of 2 × 50,00 and the apology coupon, formatted for each locale.
+		f.Orders.SetApology(func(context.Context, *sql.Tx, int64, string, string) (string, error) { return "DESCULPA-10", nil })
+		if _, err := f.Orders.Choose(ctx, o.Number, orders.ChoiceInput{Line: 2, Choice: orders.ChoiceCancel}); err != nil {
 			t.Fatal(err)
 		}
 		refund := map[string]string{"en": "R$100.00", "pt-BR": "R$ 100,00", "it": "100,00 BRL"}
 		until := map[string]string{"en": "31 Dec 2026", "pt-BR": "31/12/2026", "it": "31/12/2026"}
 		for _, loc := range []string{"en", "pt-BR", "it"} {
-			m, err := f.svc.Preview(ctx, notify.KindCancelled, loc, o.Number, nil)
+			m, err := f.svc.Preview(ctx, notify.KindChoice, loc, o.Number, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, want := range []string{refund[loc], "DESCULPA-10", "10%", until[loc], "2 × Product TEE-1"} {
 				if !strings.Contains(m.Text, want) {
-					t.Errorf("cancelled/%s lacks %q:\n%s", loc, want, m.Text)
+					t.Errorf("choice_answer/%s lacks %q:\n%s", loc, want, m.Text)
 				}
 			}
 			if strings.Contains(m.Text, "MUG-1") {
-				t.Errorf("cancelled/%s names the line not cancelled:\n%s", loc, m.Text)
+				t.Errorf("choice_answer/%s names the line not cancelled:\n%s", loc, m.Text)
 			}
+		}
+		// Staff cancel the rest: the whole order cancelled, its refund, no coupon.
+		if _, err := f.Orders.Cancel(ctx, o.Number, orders.CancelInput{Reason: "out of business"}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := f.svc.Preview(ctx, notify.KindCancelled, "pt-BR", o.Number, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(m.Subject, "cancelado") || !strings.Contains(m.Text, "R$ 1.234,56") || strings.Contains(m.Text, "DESCULPA") ||
+			!strings.Contains(m.Text, "1 × Product MUG-1") {
+			t.Errorf("cancelled/pt-BR:\n%s\n%s", m.Subject, m.Text)
 		}
 	})
 }
