@@ -64,14 +64,14 @@ func ValidKind(k Kind) bool { return slices.Contains(Kinds(), k) }
 // at_risk_cleared) are the store's own business: nothing the customer must
 // know or act on.
 var eventKinds = map[orders.Event]Kind{
-	orders.EventPlaced:         KindConfirmed,
-	orders.EventBackordered:    KindBackordered,
-	orders.EventPreordered:     KindPreordered,
-	orders.EventRestockDelayed: KindDelayed,
-	orders.EventAtRisk:         KindDelayed,
-	orders.EventShipped:        KindShipped,
-	orders.EventDelivered:      KindDelivered,
-	orders.EventCancelled:      KindCancelled,
+	orders.EventPlaced:          KindConfirmed,
+	orders.EventBackordered:     KindBackordered,
+	orders.EventPreordered:      KindPreordered,
+	orders.EventRestockDelayed:  KindDelayed,
+	orders.EventAtRisk:          KindDelayed,
+	orders.EventShipped:         KindShipped,
+	orders.EventDelivered:       KindDelivered,
+	orders.EventCancelled:       KindCancelled,
 	orders.EventCustomerChoice:  KindChoice,
 	orders.EventRestockExpected: KindRestockExpected,
 }
