@@ -55,7 +55,7 @@ func (s *Service) WriteCSV(ctx context.Context, w io.Writer, f Filter) error {
 
 // Breakdown writes a refund's parts in one line: "line 1 MUG-1 x2 20.00;
 // shipping 4.90".
-func Breakdown(parts []Part) string {
+func Breakdown(parts []RefundShare) string {
 	var b strings.Builder
 	for i, p := range parts {
 		if i > 0 {

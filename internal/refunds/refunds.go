@@ -43,9 +43,9 @@ const (
 	MaxBulk           = 500
 )
 
-// Part is the share of a refund that comes from one line or from shipping,
+// RefundShare is the share of a refund that comes from one line or from shipping,
 // as the orders package records it. SKU and Title are the line's.
-type Part struct {
+type RefundShare struct {
 	Line     int         `json:"line,omitempty" doc:"The order line's position (0 for shipping)"`
 	Units    int         `json:"units,omitempty"`
 	SKU      string      `json:"sku,omitempty"`
@@ -56,20 +56,20 @@ type Part struct {
 
 // Refund is an amount due back to a customer for an order.
 type Refund struct {
-	ID          int64       `json:"id"`
-	Order       int64       `json:"order"`
-	Channel     string      `json:"channel"`
-	ExternalID  string      `json:"external_id,omitempty" doc:"The storefront's order id"`
-	Email       string      `json:"email"`
-	Amount      money.Money `json:"amount"`
-	Reason      string      `json:"reason"`
-	Parts       []Part      `json:"parts"`
-	RecordedBy  string      `json:"recorded_by"`
-	CreatedAt   time.Time   `json:"created_at"`
-	State       State       `json:"state" enum:"pending,issued"`
-	IssuedAt    *time.Time  `json:"issued_at,omitempty"`
-	IssuedBy    string      `json:"issued_by,omitempty"`
-	ProviderRef string      `json:"provider_ref,omitempty" doc:"The payment provider's reference of the refund"`
+	ID          int64         `json:"id"`
+	Order       int64         `json:"order"`
+	Channel     string        `json:"channel"`
+	ExternalID  string        `json:"external_id,omitempty" doc:"The storefront's order id"`
+	Email       string        `json:"email"`
+	Amount      money.Money   `json:"amount"`
+	Reason      string        `json:"reason"`
+	Parts       []RefundShare `json:"parts"`
+	RecordedBy  string        `json:"recorded_by"`
+	CreatedAt   time.Time     `json:"created_at"`
+	State       State         `json:"state" enum:"pending,issued"`
+	IssuedAt    *time.Time    `json:"issued_at,omitempty"`
+	IssuedBy    string        `json:"issued_by,omitempty"`
+	ProviderRef string        `json:"provider_ref,omitempty" doc:"The payment provider's reference of the refund"`
 }
 
 // Service lists refunds and marks them issued.
@@ -180,7 +180,7 @@ func (s *Service) query(ctx context.Context, q store.Querier, qs string, args ..
 		}
 		if err := json.Unmarshal([]byte(detail), &r.Parts); err != nil || r.Parts == nil {
 			// Older or hand-made rows may hold "{}": no breakdown.
-			r.Parts = []Part{}
+			r.Parts = []RefundShare{}
 		}
 		out = append(out, r)
 	}
