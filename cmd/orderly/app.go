@@ -31,6 +31,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/storefront"
 	"github.com/orderly-oms/orderly/internal/suppliers"
+	"github.com/orderly-oms/orderly/internal/webhooks"
 )
 
 // app holds what every command wires together: the logger, the database and
@@ -80,6 +81,9 @@ type app struct {
 	// restocks asks the suppliers of backordered SKUs with no known restock
 	// date when they come back (docs/out-of-stock.md).
 	restocks *restocks.Service
+	// webhooks sends order events to integrators' URLs, signed, with
+	// retries (docs/webhooks.md).
+	webhooks *webhooks.Service
 	// mail is the one way out for email (notifications, purchase orders,
 	// digests): the SMTP server stored in the console, else the --smtp-*
 	// flags or --mail-dir. notify tells customers about their orders
@@ -170,6 +174,9 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	// Each customer notification is sent by its own job (retried with backoff).
 	notifySend := &notify.SendWorker{}
 	river.AddWorker(workers, notifySend)
+	// Each outbound webhook delivery is made by its own job (retries snooze it).
+	webhookDeliver := &webhooks.DeliverWorker{}
+	river.AddWorker(workers, webhookDeliver)
 	syncEvery := s.StorefrontSyncEvery
 	if syncEvery <= 0 {
 		syncEvery = defaultStorefrontSync
@@ -250,6 +257,13 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	notifySend.Notify = a.notify
 	for _, e := range notify.Events() {
 		a.events.Subscribe(e, a.notify.OnEvent)
+	}
+	// Integrators hear of every order event they subscribed to: one delivery
+	// per event and subscription, however often the event job runs.
+	a.webhooks = webhooks.New(db, a.orders, a.jobs, a.now, webhooks.Options{Logger: log, AllowPrivate: s.WebhooksAllowPrivate})
+	webhookDeliver.Webhooks = a.webhooks
+	for _, e := range webhooks.Events {
+		a.events.Subscribe(e, a.webhooks.OnEvent)
 	}
 	// Backordered units with no known restock date: their suppliers are
 	// asked for one; an answer tells the waiting orders (order.restock_expected).

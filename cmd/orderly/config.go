@@ -39,6 +39,9 @@ type settings struct {
 	// FeedPullAllowPrivate lets feed pulls reach private and local
 	// addresses (feeds.Options.PullAllowPrivate); serve only.
 	FeedPullAllowPrivate bool
+	// WebhooksAllowPrivate lets outbound webhooks use http and reach
+	// private and local addresses (webhooks.Options.AllowPrivate); serve only.
+	WebhooksAllowPrivate bool
 	// AtRiskEvery is the period of the at-risk job and AtRisk its options
 	// (zero: the defaults); serve only.
 	AtRiskEvery time.Duration
@@ -172,6 +175,12 @@ func bindStorefront(fs *flag.FlagSet, s *settings) {
 		"how often changed stock and prices are looked for and published to storefront targets; at least 1s (ORDERLY_STOREFRONT_SYNC_INTERVAL)")
 	fs.BoolVar(&s.FeedPullAllowPrivate, "feed-pull-allow-private", envBool("ORDERLY_FEED_PULL_ALLOW_PRIVATE", false),
 		"let supplier feed pulls reach private, loopback and link-local addresses (a supplier server on your own network); off: public addresses only (ORDERLY_FEED_PULL_ALLOW_PRIVATE)")
+}
+
+// bindOutboundWebhooks binds the outbound webhook settings (serve).
+func bindOutboundWebhooks(fs *flag.FlagSet, s *settings) {
+	fs.BoolVar(&s.WebhooksAllowPrivate, "webhooks-allow-private", envBool("ORDERLY_WEBHOOKS_ALLOW_PRIVATE", false),
+		"let webhook subscriptions use http:// and reach private, loopback and link-local addresses (development, a receiver on your own network); off: https to public addresses only (ORDERLY_WEBHOOKS_ALLOW_PRIVATE)")
 }
 
 // defaultAtRiskEvery is the default period of the at-risk job.

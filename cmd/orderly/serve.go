@@ -34,6 +34,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&s.PruneEvery, "prune-interval", envDuration("ORDERLY_PRUNE_INTERVAL", time.Hour), "period of the job that deletes expired sessions and idempotency keys (ORDERLY_PRUNE_INTERVAL)")
 	bindStock(fs, &s)
 	bindStorefront(fs, &s)
+	bindOutboundWebhooks(fs, &s)
 	bindAtRisk(fs, &s)
 	bindMail(fs, &s.Mail)
 	if err := parseFlags(fs, args); err != nil {
@@ -65,7 +66,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	srv, err := web.New(web.Config{DB: a.db, Logger: a.log, Now: a.now, SecureCookies: *secure, Version: version, MaxBodyBytes: *maxBody, Auth: a.auth,
 		Catalog: a.catalog, Suppliers: a.suppliers, Inventory: a.inventory, Customers: a.customers, Orders: a.orders, Pricing: a.pricing,
 		Storefront: a.storefront, Feeds: a.feeds, Promise: a.promise, ShopifyWebhookSecret: s.ShopifyWebhookSecret,
-		Shipping: a.shipping, TrackingWebhookSecret: s.TrackingWebhookSecret, Purchasing: a.purchasing, Routing: a.routing, Digests: a.digests, Notify: a.notify})
+		Shipping: a.shipping, TrackingWebhookSecret: s.TrackingWebhookSecret, Purchasing: a.purchasing, Routing: a.routing, Digests: a.digests,
+		Webhooks: a.webhooks, Notify: a.notify})
 	if err != nil {
 		return err
 	}

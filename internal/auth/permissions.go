@@ -67,6 +67,13 @@ const (
 	// pasted order; RoutingWrite changes rules and settings.
 	RoutingRead  Permission = "routing:read"
 	RoutingWrite Permission = "routing:write"
+	// WebhooksRead shows the outbound webhook subscriptions (never their
+	// secrets) and their delivery logs; WebhooksWrite creates, changes,
+	// pauses and deletes them, sends test events and replays deliveries
+	// (docs/webhooks.md). Writing is for owner and admin: a subscription
+	// sends order data to another system, like settings:write.
+	WebhooksRead  Permission = "webhooks:read"
+	WebhooksWrite Permission = "webhooks:write"
 	// SupplierPortal is the supplier console and API: a supplier user sees only
 	// its own supplier's data; the scoping is enforced by the handlers.
 	SupplierPortal Permission = "supplier:portal"
@@ -97,13 +104,15 @@ var table = map[Permission][]Role{
 	PurchasingWrite: {Owner, Admin, Operations},
 	RoutingRead:     {Owner, Admin, Operations, Support, Finance, ReadOnly},
 	RoutingWrite:    {Owner, Admin, Operations},
+	WebhooksRead:    {Owner, Admin, Operations},
+	WebhooksWrite:   {Owner, Admin},
 }
 
 // Permissions lists every permission that roles can hold, in table order.
 func Permissions() []Permission {
 	return []Permission{CatalogRead, CatalogWrite, SuppliersRead, SuppliersWrite, StockRead, StockWrite,
 		UsersRead, UsersWrite, TokensWrite, AuditRead, OrdersRead, OrdersWrite, OrdersImport, CustomersRead, PricingRead, PricingWrite, SettingsWrite, SupplierPortal,
-		PurchasingRead, PurchasingWrite, RoutingRead, RoutingWrite}
+		PurchasingRead, PurchasingWrite, RoutingRead, RoutingWrite, WebhooksRead, WebhooksWrite}
 }
 
 // RolesWith returns the roles that hold p.

@@ -74,6 +74,7 @@ var consoleNav = []navItem{
 	{"tokens", "API tokens", "/console/tokens", auth.TokensWrite},
 	{"storefront", "Storefronts", "/console/storefront", auth.SettingsWrite},
 	{"notifications", "Notifications", "/console/settings/notifications", auth.SettingsWrite},
+	{"webhooks", "Webhooks", "/console/webhooks", auth.WebhooksRead},
 	{"portal", "Purchase orders", "/console/supplier", auth.SupplierPortal},
 	{"portal-restocks", "Restock questions", "/console/supplier/restock-questions", auth.SupplierPortal},
 	{"portal-digests", "Daily digests", "/console/supplier/digests", auth.SupplierPortal},
@@ -135,6 +136,12 @@ var flashes = map[string]string{
 	"routing-rule-moved":     "Routing rule moved.",
 	"routing-settings-saved": "Routing settings saved.",
 	"notify-resent":          "Notification queued again; its delivery log is below.",
+	"webhook-saved":          "Webhook subscription saved.",
+	"webhook-paused":         "Webhook subscription paused: it gets no new deliveries.",
+	"webhook-resumed":        "Webhook subscription resumed.",
+	"webhook-deleted":        "Webhook subscription deleted with its delivery log.",
+	"webhook-tested":         "Test event sent; its attempt is below.",
+	"webhook-replayed":       "Delivery replayed; the new attempt is below.",
 	"restock-answered":       "Answer recorded; the waiting customers are told a date when you gave one.",
 }
 

@@ -31,6 +31,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/storefront"
 	"github.com/orderly-oms/orderly/internal/suppliers"
+	"github.com/orderly-oms/orderly/internal/webhooks"
 )
 
 // APIPrefix is where the JSON API lives.
@@ -100,6 +101,10 @@ type Config struct {
 	// ShopifyWebhookSecret is the key Shopify signs webhooks with
 	// (X-Shopify-Hmac-Sha256). Empty: Shopify webhooks get 503.
 	ShopifyWebhookSecret string
+	// Webhooks keeps the outbound webhook subscriptions and their delivery
+	// log. If nil, the server makes one on DB (replay and test events work;
+	// deliveries of order events are the jobs cmd/orderly wires).
+	Webhooks *webhooks.Service
 }
 
 // Route is one entry of the server's route table: every API operation and
@@ -225,6 +230,7 @@ func (s *Server) registerRoutes() {
 	s.registerSupplierPortal()
 	s.registerRestocks()
 	s.registerRouting()
+	s.registerWebhooks()
 	s.registerConsole()
 	s.registerConsolePromiseCalibration()
 	s.registerConsoleImport()

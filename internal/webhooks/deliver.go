@@ -214,8 +214,8 @@ func (s *Service) addSend(ctx context.Context, tx *sql.Tx, sub, event int64, now
 	return id, nil
 }
 
-// Attempt is one HTTP attempt of a delivery, as the log shows it.
-type Attempt struct {
+// DeliveryAttempt is one HTTP attempt of a delivery, as the log shows it.
+type DeliveryAttempt struct {
 	ID         int64     `json:"id"`
 	Delivery   int64     `json:"delivery"`
 	Number     int       `json:"number" doc:"1 for the delivery's first attempt"`
@@ -229,7 +229,7 @@ type Attempt struct {
 	Outcome    string    `json:"outcome" enum:"delivered,retry,failed"`
 }
 
-// Attempt kinds.
+// DeliveryAttempt kinds.
 const (
 	KindAuto   = "auto"
 	KindReplay = "replay"
@@ -381,10 +381,10 @@ func eventID(id int64) string { return "evt_" + strconv.FormatInt(id, 10) }
 // post makes one attempt: the signed POST, its answer classified. It returns
 // the attempt (outcome delivered, retry or failed) and the answer's
 // Retry-After.
-func (s *Service) post(ctx context.Context, c *claimed, kind, who string) (Attempt, time.Duration) {
+func (s *Service) post(ctx context.Context, c *claimed, kind, who string) (DeliveryAttempt, time.Duration) {
 	body := c.body()
 	start := s.now()
-	a := Attempt{Delivery: c.id, Number: c.attempts + 1, Kind: kind, Actor: who, StartedAt: start.UTC().Truncate(time.Microsecond)}
+	a := DeliveryAttempt{Delivery: c.id, Number: c.attempts + 1, Kind: kind, Actor: who, StartedAt: start.UTC().Truncate(time.Microsecond)}
 	finish := func() { a.DurationMS = max(s.now().Sub(start).Milliseconds(), 0) }
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
@@ -480,7 +480,7 @@ func reason(err error, timeout time.Duration) string {
 
 // record writes the attempt and the delivery's new state, and frees its
 // lease, in one transaction.
-func (s *Service) record(ctx context.Context, c *claimed, a *Attempt, state string, next *time.Time) error {
+func (s *Service) record(ctx context.Context, c *claimed, a *DeliveryAttempt, state string, next *time.Time) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO webhook_send_attempts (send_id, number, kind, actor, started_at, duration_ms,
 			status, error, response, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,

@@ -25,7 +25,7 @@ type Delivery struct {
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
 	// Attempts of the delivery, newest first (Delivery only, not the list).
-	Log []Attempt `json:"log,omitempty"`
+	Log []DeliveryAttempt `json:"log,omitempty"`
 }
 
 const deliveryColumns = `d.id, d.subscription_id, e.id, e.event, COALESCE(e.order_id, 0), d.state, d.attempts, d.next_attempt_at,
@@ -52,7 +52,7 @@ func scanDelivery(sc interface{ Scan(...any) error }) (*Delivery, error) {
 type DeliveryFilter struct {
 	State  string // "", pending, delivered or failed
 	Before int64  // deliveries with a smaller id (the next page)
-	Limit  int    // default 50, at most 200
+	Limit  int    // default 50, at most 500
 }
 
 // Deliveries returns a subscription's deliveries, newest first.
@@ -60,9 +60,10 @@ func (s *Service) Deliveries(ctx context.Context, sub int64, f DeliveryFilter) (
 	if _, err := s.Get(ctx, sub); err != nil {
 		return nil, err
 	}
-	if f.Limit <= 0 || f.Limit > 200 {
+	if f.Limit <= 0 {
 		f.Limit = 50
 	}
+	f.Limit = min(f.Limit, 500)
 	q := `SELECT ` + deliveryColumns + ` FROM webhook_sends d JOIN webhook_events e ON e.id = d.event_id WHERE d.subscription_id = $1`
 	args := []any{sub}
 	if f.State != "" {
@@ -107,9 +108,9 @@ func (s *Service) Delivery(ctx context.Context, sub, id int64) (*Delivery, error
 		return nil, fmt.Errorf("attempts of webhook delivery %d: %w", id, err)
 	}
 	defer rows.Close()
-	d.Log = []Attempt{}
+	d.Log = []DeliveryAttempt{}
 	for rows.Next() {
-		var a Attempt
+		var a DeliveryAttempt
 		if err := rows.Scan(&a.ID, &a.Delivery, &a.Number, &a.Kind, &a.Actor, &a.StartedAt, &a.DurationMS, &a.Status,
 			&a.Error, &a.Response, &a.Outcome); err != nil {
 			return nil, fmt.Errorf("attempts of webhook delivery %d: %w", id, err)
@@ -129,7 +130,7 @@ func deliveryNotFound(sub, id int64) error {
 // schedule further attempts: a delivered replay marks the delivery
 // delivered, a failed one leaves it failed (or pending, with its automatic
 // attempts still to come). It works for a paused subscription too.
-func (s *Service) Replay(ctx context.Context, sub, id int64) (*Attempt, error) {
+func (s *Service) Replay(ctx context.Context, sub, id int64) (*DeliveryAttempt, error) {
 	if _, err := s.Delivery(ctx, sub, id); err != nil {
 		return nil, err
 	}
@@ -137,7 +138,7 @@ func (s *Service) Replay(ctx context.Context, sub, id int64) (*Attempt, error) {
 }
 
 // manual makes one attempt of delivery id outside its job (replay, test).
-func (s *Service) manual(ctx context.Context, id int64, kind string) (*Attempt, error) {
+func (s *Service) manual(ctx context.Context, id int64, kind string) (*DeliveryAttempt, error) {
 	c, _, err := s.claim(ctx, id, false)
 	if err != nil {
 		return nil, err

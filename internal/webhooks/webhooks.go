@@ -154,8 +154,8 @@ func (s *Subscription) Wants(e string) bool {
 	return slices.Contains(s.Events, AllEvents) || slices.Contains(s.Events, e)
 }
 
-// Input creates or changes a subscription.
-type Input struct {
+// SubscriptionInput creates or changes a subscription.
+type SubscriptionInput struct {
 	URL         string   `json:"url" maxLength:"2048" example:"https://erp.example.com/orderly/hooks"`
 	Description string   `json:"description,omitempty" maxLength:"500"`
 	Events      []string `json:"events" doc:"Event types to send (see docs/webhooks.md), or [\"*\"] for all"`
@@ -163,7 +163,7 @@ type Input struct {
 }
 
 // validate checks in and returns its normalised URL and events.
-func (s *Service) validate(in Input) (string, []string, error) {
+func (s *Service) validate(in SubscriptionInput) (string, []string, error) {
 	var f apperr.Fields
 	u := strings.TrimSpace(in.URL)
 	if msg := s.checkURL(u); msg != "" {
@@ -253,7 +253,7 @@ var cryptoRead = crand.Read
 
 // Create adds a subscription with a new secret, returned in the answer's
 // Secret (and never again).
-func (s *Service) Create(ctx context.Context, in Input) (*Subscription, error) {
+func (s *Service) Create(ctx context.Context, in SubscriptionInput) (*Subscription, error) {
 	u, events, err := s.validate(in)
 	if err != nil {
 		return nil, err
@@ -279,7 +279,7 @@ func (s *Service) Create(ctx context.Context, in Input) (*Subscription, error) {
 
 // Update replaces a subscription's URL, description, events and (when set)
 // active flag. The secret is kept.
-func (s *Service) Update(ctx context.Context, id int64, in Input) (*Subscription, error) {
+func (s *Service) Update(ctx context.Context, id int64, in SubscriptionInput) (*Subscription, error) {
 	u, events, err := s.validate(in)
 	if err != nil {
 		return nil, err

@@ -125,7 +125,7 @@ func newEnv(t *testing.T, e store.Engine, opts webhooks.Options) *env {
 // subscribe creates a subscription to r for events and gives r its secret.
 func (v *env) subscribe(r *receiver, events ...string) *webhooks.Subscription {
 	v.t.Helper()
-	sub, err := v.svc.Create(context.Background(), webhooks.Input{URL: r.srv.URL + "/hooks", Events: events, Description: "ERP"})
+	sub, err := v.svc.Create(context.Background(), webhooks.SubscriptionInput{URL: r.srv.URL + "/hooks", Events: events, Description: "ERP"})
 	if err != nil {
 		v.t.Fatalf("create subscription: %v", err)
 	}
@@ -519,21 +519,21 @@ func TestValidation(t *testing.T) {
 			clock := orderstest.NewClock(orderstest.T0)
 			strict := webhooks.New(db, nil, nil, clock.Now, webhooks.Options{})
 			for _, c := range []struct {
-				in    webhooks.Input
+				in    webhooks.SubscriptionInput
 				field string
 				msg   string
 			}{
-				{webhooks.Input{URL: "", Events: []string{"*"}}, "url", "is required"},
-				{webhooks.Input{URL: "http://erp.example.com/h", Events: []string{"*"}}, "url", "must be https"},
-				{webhooks.Input{URL: "https://localhost/h", Events: []string{"*"}}, "url", "localhost is refused"},
-				{webhooks.Input{URL: "https://10.1.2.3/h", Events: []string{"*"}}, "url", "private or local address"},
-				{webhooks.Input{URL: "https://[::1]:8443/h", Events: []string{"*"}}, "url", "private or local address"},
-				{webhooks.Input{URL: "ftp://erp.example.com/h", Events: []string{"*"}}, "url", `scheme "ftp"`},
-				{webhooks.Input{URL: "erp.example.com/h", Events: []string{"*"}}, "url", "not an absolute URL"},
-				{webhooks.Input{URL: "https://u:p@erp.example.com/h", Events: []string{"*"}}, "url", "user or password"},
-				{webhooks.Input{URL: "https://erp.example.com/h", Events: nil}, "events", "at least one event type"},
-				{webhooks.Input{URL: "https://erp.example.com/h", Events: []string{"order.placed", "order.exploded"}}, "events[1]", `unknown event type "order.exploded"`},
-				{webhooks.Input{URL: "https://erp.example.com/h", Events: []string{"*"}, Description: strings.Repeat("d", 501)}, "description", "at most 500"},
+				{webhooks.SubscriptionInput{URL: "", Events: []string{"*"}}, "url", "is required"},
+				{webhooks.SubscriptionInput{URL: "http://erp.example.com/h", Events: []string{"*"}}, "url", "must be https"},
+				{webhooks.SubscriptionInput{URL: "https://localhost/h", Events: []string{"*"}}, "url", "localhost is refused"},
+				{webhooks.SubscriptionInput{URL: "https://10.1.2.3/h", Events: []string{"*"}}, "url", "private or local address"},
+				{webhooks.SubscriptionInput{URL: "https://[::1]:8443/h", Events: []string{"*"}}, "url", "private or local address"},
+				{webhooks.SubscriptionInput{URL: "ftp://erp.example.com/h", Events: []string{"*"}}, "url", `scheme "ftp"`},
+				{webhooks.SubscriptionInput{URL: "erp.example.com/h", Events: []string{"*"}}, "url", "not an absolute URL"},
+				{webhooks.SubscriptionInput{URL: "https://u:p@erp.example.com/h", Events: []string{"*"}}, "url", "user or password"},
+				{webhooks.SubscriptionInput{URL: "https://erp.example.com/h", Events: nil}, "events", "at least one event type"},
+				{webhooks.SubscriptionInput{URL: "https://erp.example.com/h", Events: []string{"order.placed", "order.exploded"}}, "events[1]", `unknown event type "order.exploded"`},
+				{webhooks.SubscriptionInput{URL: "https://erp.example.com/h", Events: []string{"*"}, Description: strings.Repeat("d", 501)}, "description", "at most 500"},
 			} {
 				_, err := strict.Create(ctx, c.in)
 				var ae *apperr.Error
@@ -551,7 +551,7 @@ func TestValidation(t *testing.T) {
 					t.Errorf("%+v: fields %+v, want %s: %q", c.in, ae.Fields, c.field, c.msg)
 				}
 			}
-			sub, err := strict.Create(ctx, webhooks.Input{URL: " https://erp.example.com/h ", Events: []string{"order.shipped", "*"}})
+			sub, err := strict.Create(ctx, webhooks.SubscriptionInput{URL: " https://erp.example.com/h ", Events: []string{"order.shipped", "*"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -562,12 +562,12 @@ func TestValidation(t *testing.T) {
 			if err != nil || got.Secret != "" {
 				t.Fatalf("Get shows the secret %q (%v): it is shown once, at creation", got.Secret, err)
 			}
-			if _, err := strict.Update(ctx, sub.ID+99, webhooks.Input{URL: "https://erp.example.com/h", Events: []string{"*"}}); !apperr.Is(err, apperr.NotFound) {
+			if _, err := strict.Update(ctx, sub.ID+99, webhooks.SubscriptionInput{URL: "https://erp.example.com/h", Events: []string{"*"}}); !apperr.Is(err, apperr.NotFound) {
 				t.Fatalf("update of a missing subscription: %v", err)
 			}
 			// Development: http and loopback allowed.
 			dev := webhooks.New(db, nil, nil, clock.Now, webhooks.Options{AllowPrivate: true})
-			if _, err := dev.Create(ctx, webhooks.Input{URL: "http://127.0.0.1:9000/h", Events: []string{"order.placed"}}); err != nil {
+			if _, err := dev.Create(ctx, webhooks.SubscriptionInput{URL: "http://127.0.0.1:9000/h", Events: []string{"order.placed"}}); err != nil {
 				t.Fatalf("dev http URL: %v", err)
 			}
 		})
