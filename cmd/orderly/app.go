@@ -14,6 +14,7 @@ import (
 
 	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/catalog"
+	"github.com/orderly-oms/orderly/internal/coupons"
 	"github.com/orderly-oms/orderly/internal/customers"
 	"github.com/orderly-oms/orderly/internal/digests"
 	"github.com/orderly-oms/orderly/internal/feeds"
@@ -81,6 +82,10 @@ type app struct {
 	// restocks asks the suppliers of backordered SKUs with no known restock
 	// date when they come back (docs/out-of-stock.md).
 	restocks *restocks.Service
+	// coupons issues the apology coupons of cancellations the customer did
+	// not cause (by the store's policy) and pushes them to the storefronts
+	// (docs/coupons-refunds.md).
+	coupons *coupons.Service
 	// webhooks sends order events to integrators' URLs, signed, with
 	// retries (docs/webhooks.md).
 	webhooks *webhooks.Service
@@ -117,6 +122,11 @@ func newLogger(s settings, w io.Writer) (*slog.Logger, error) {
 // openApp opens the database and, when migrate is set, brings its schema up
 // to date.
 func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*app, error) {
+	return openAppAt(ctx, s, logOut, migrate, time.Now)
+}
+
+// openAppAt is openApp with the services' clock (tests move it).
+func openAppAt(ctx context.Context, s settings, logOut io.Writer, migrate bool, now func() time.Time) (*app, error) {
 	log, err := newLogger(s, logOut)
 	if err != nil {
 		return nil, err
@@ -135,7 +145,7 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 			return nil, err
 		}
 	}
-	a := &app{log: log, db: db, now: time.Now, events: &orders.Subscribers{}}
+	a := &app{log: log, db: db, now: now, events: &orders.Subscribers{}}
 	// The order workers need the order service, which needs the queue: they
 	// are registered first and bound to the service once it exists.
 	workers := river.NewWorkers()
@@ -155,7 +165,8 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	pricingWorkers := pricing.AddWorkers(workers)
 	dispatch := &storefront.DispatchWorker{}
 	river.AddWorker(workers, dispatch)
-	river.AddWorker(workers, &storefront.DrainWorker{Sender: storefront.NewSender(db, storefront.Options{Now: a.now, Logger: log})})
+	sender := storefront.NewSender(db, storefront.Options{Now: a.now, Logger: log})
+	river.AddWorker(workers, &storefront.DrainWorker{Sender: sender})
 	// Supplier feeds pulled from a URL: due sources are looked for every minute.
 	pullWorkers := feeds.AddPullWorkers(workers)
 	// Old feed runs and their row errors are pruned daily.
@@ -171,6 +182,13 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 	// Restock questions no longer needed are closed every 15 minutes.
 	closeQuestions := &restocks.CloseSettledWorker{}
 	river.AddWorker(workers, closeQuestions)
+	// Backorders whose customer has not accepted the wait by the store's
+	// deadline are cancelled (checked every minute); each apology coupon is
+	// pushed to the storefronts by its own job.
+	consent := &orders.ConsentWorker{}
+	river.AddWorker(workers, consent)
+	couponPush := &coupons.PushWorker{}
+	river.AddWorker(workers, couponPush)
 	// Each customer notification is sent by its own job (retried with backoff).
 	notifySend := &notify.SendWorker{}
 	river.AddWorker(workers, notifySend)
@@ -185,7 +203,8 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 		Workers: workers, PeriodicJobs: []*river.PeriodicJob{orders.PreorderReleaseJob(time.Minute), storefront.DispatchJob(syncEvery),
 			inventory.StalenessJob(time.Minute), feeds.PullDispatchJob(time.Minute), feeds.PruneJob(24 * time.Hour),
 			orders.AtRiskJob(atRiskEvery), purchasing.SendJob(time.Minute), purchasing.OverdueJob(time.Minute),
-			digests.Job(time.Hour), restocks.CloseSettledJob(15 * time.Minute)}})
+			digests.Job(time.Hour), restocks.CloseSettledJob(15 * time.Minute),
+			orders.ConsentJob(time.Minute)}})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -205,6 +224,12 @@ func openApp(ctx context.Context, s settings, logOut io.Writer, migrate bool) (*
 		return nil, usageError{err.Error()}
 	}
 	release.Orders = a.orders
+	consent.Orders = a.orders
+	// A cancellation the customer did not cause earns the apology coupon,
+	// issued in the cancelling transaction.
+	a.coupons = coupons.New(db, a.now, a.jobs)
+	couponPush.Pusher = coupons.NewPusher(a.coupons, sender, log)
+	a.orders.SetApology(a.coupons.ApologyCode)
 	atRisk.Orders = a.orders
 	if a.pricing, err = pricing.New(db, a.suppliers, a.jobs, a.now, pricing.Options{Logger: log}); err != nil {
 		db.Close()
