@@ -3,10 +3,7 @@ package purchasing
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +15,7 @@ import (
 
 	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/mail"
+	"github.com/orderly-oms/orderly/internal/signature"
 )
 
 // Mailer sends one email; *mail.Sender satisfies it.
@@ -29,45 +27,17 @@ type Mailer interface {
 // HMAC-SHA256 of "<t>.<body>" keyed with the supplier's secret>".
 const SignatureHeader = "X-Orderly-Signature"
 
-// Sign returns the SignatureHeader value for body sent at t.
+// Sign returns the SignatureHeader value for body sent at t (the scheme of
+// internal/signature).
 func Sign(secret string, t time.Time, body []byte) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	return "t=" + ts + ",v1=" + signature(secret, ts, body)
-}
-
-func signature(secret, ts string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(ts))
-	m.Write([]byte("."))
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
+	return signature.Sign([]byte(secret), t, body)
 }
 
 // Verify checks a SignatureHeader value against body: the signature must
 // match and its timestamp be within tolerance of now (receivers use it, and
 // the tests).
 func Verify(secret, header string, body []byte, now time.Time, tolerance time.Duration) error {
-	var ts, sig string
-	for _, part := range strings.Split(header, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "t":
-			ts = v
-		case "v1":
-			sig = v
-		}
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || sig == "" {
-		return errors.New("signature header: want t=<unix seconds>,v1=<hex>")
-	}
-	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
-		return fmt.Errorf("signature timestamp %s is outside the %s tolerance", ts, tolerance)
-	}
-	if !hmac.Equal([]byte(sig), []byte(signature(secret, ts, body))) {
-		return errors.New("signature does not match")
-	}
-	return nil
+	return signature.Verify([]byte(secret), header, body, now, tolerance)
 }
 
 // WebhookPayload is the JSON body of a PO webhook.

@@ -3,18 +3,13 @@ package storefront
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/orderly-oms/orderly/internal/money"
+	"github.com/orderly-oms/orderly/internal/signature"
 )
 
 // SignatureHeader carries a webhook delivery's signature:
@@ -27,7 +22,7 @@ import (
 const SignatureHeader = "X-Orderly-Signature"
 
 // DefaultTolerance is how old a signed delivery Verify accepts.
-const DefaultTolerance = 5 * time.Minute
+const DefaultTolerance = signature.DefaultTolerance
 
 // WebhookBatch is the JSON body of a webhook delivery.
 type WebhookBatch struct {
@@ -44,25 +39,15 @@ type WebhookItem struct {
 	ChangedAt time.Time   `json:"changed_at"`
 }
 
-// Sign returns the X-Orderly-Signature value for body signed at t.
-func Sign(secret []byte, t time.Time, body []byte) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(mac(secret, ts, body))
-}
-
-func mac(secret []byte, ts string, body []byte) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(ts))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return m.Sum(nil)
-}
+// Sign returns the X-Orderly-Signature value for body signed at t (the
+// scheme of internal/signature).
+func Sign(secret []byte, t time.Time, body []byte) string { return signature.Sign(secret, t, body) }
 
 // Errors of Verify.
 var (
-	ErrNoSignature  = errors.New("no valid t= and v1= in the signature header")
-	ErrBadSignature = errors.New("signature does not match the body")
-	ErrStale        = errors.New("signature timestamp outside the tolerance (a replay?)")
+	ErrNoSignature  = signature.ErrNoSignature
+	ErrBadSignature = signature.ErrBadSignature
+	ErrStale        = signature.ErrStale
 )
 
 // Verify checks a delivery as a receiver should: the header must hold a
@@ -70,41 +55,7 @@ var (
 // secret (any of several v1 values, so a secret can be rotated). Compare
 // in constant time; never parse the body before verifying it.
 func Verify(secret []byte, header string, body []byte, now time.Time, tolerance time.Duration) error {
-	if len(secret) == 0 {
-		return ErrBadSignature
-	}
-	var ts string
-	var sigs [][]byte
-	for _, part := range strings.Split(header, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok {
-			continue
-		}
-		switch k {
-		case "t":
-			ts = v
-		case "v1":
-			if b, err := hex.DecodeString(v); err == nil {
-				sigs = append(sigs, b)
-			}
-		}
-	}
-	secs, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || len(sigs) == 0 {
-		return ErrNoSignature
-	}
-	want := mac(secret, ts, body)
-	ok := false
-	for _, s := range sigs {
-		ok = hmac.Equal(s, want) || ok
-	}
-	if !ok {
-		return ErrBadSignature
-	}
-	if age := now.Sub(time.Unix(secs, 0)); age > tolerance || age < -tolerance {
-		return ErrStale
-	}
-	return nil
+	return signature.Verify(secret, header, body, now, tolerance)
 }
 
 // webhook publishes to a generic signed webhook: one POST per batch.

@@ -42,10 +42,7 @@ const TestEvent = "webhook.test"
 var Events = []orders.Event{orders.EventPlaced, orders.EventBackordered, orders.EventPreordered, orders.EventAllocated,
 	orders.EventReady, orders.EventHeld, orders.EventReleased, orders.EventCancelled, orders.EventEdited, orders.EventSent,
 	orders.EventShipped, orders.EventDelivered, orders.EventRestockDelayed, orders.EventAtRisk, orders.EventAtRiskCleared,
-	// orders.EventRestockExpected and orders.EventCustomerChoice (issue 8,
-	// other parts of this session): named by value so this package builds
-	// on its own.
-	"order.restock_expected", "order.customer_choice"}
+	orders.EventRestockExpected, orders.EventCustomerChoice}
 
 // Defaults of Options.
 const (
