@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/riverqueue/river"
 
 	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/inventory"
@@ -393,6 +396,74 @@ func TestStoredTemplateIsUsed(t *testing.T) {
 		n, _ := f.svc.Get(ctx, list[0].ID)
 		if n.Subject != fmt.Sprintf("Recebemos o pedido %d", o.Number) || !strings.HasPrefix(n.Text, "Total R$ 1.334,56") || n.Locale != "pt-BR" {
 			t.Errorf("notification = %q / %q (%s)", n.Subject, n.Text, n.Locale)
+		}
+	})
+}
+
+// TestThroughRiver: placed with a real queue, the order's events reach the
+// subscriber, the send jobs deliver to the SMTP server, and a 451 on the
+// first send is retried by River until it goes.
+func TestThroughRiver(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.stock(t)
+		subs := &orders.Subscribers{}
+		workers := river.NewWorkers()
+		send := &notify.SendWorker{}
+		river.AddWorker(workers, &orders.EventWorker{Subscribers: subs})
+		river.AddWorker(workers, send)
+		q, err := jobs.New(db, jobs.Config{Workers: workers, PollInterval: 50 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.queue = q
+		svc := f.service()
+		send.Notify = svc
+		for _, e := range notify.Events() {
+			subs.Subscribe(e, svc.OnEvent)
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		if err := q.Start(rctx); err != nil {
+			t.Fatal(err)
+		}
+		defer q.Stop(context.Background())
+
+		f.smtp.RejectNext(1, 451)
+		o := f.place(t, "pt-BR")
+		msgs := f.smtp.WaitFor(2, 30*time.Second)
+		subjects := []string{msgs[0].Subject, msgs[1].Subject}
+		slices.Sort(subjects)
+		want := []string{fmt.Sprintf("Pedido %d confirmado – Orderly", o.Number), fmt.Sprintf("Pedido %d: alguns itens estão em falta", o.Number)}
+		slices.Sort(want)
+		if !slices.Equal(subjects, want) {
+			t.Fatalf("subjects %q, want %q", subjects, want)
+		}
+		var attempts []int
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			list, err := svc.ForOrder(ctx, o.Number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			attempts = attempts[:0]
+			sent := 0
+			for _, n := range list {
+				attempts = append(attempts, n.Attempts)
+				if n.State == notify.StateSent {
+					sent++
+				}
+			}
+			if sent == 2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("delivery log %+v", list)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		slices.Sort(attempts)
+		if !slices.Equal(attempts, []int{1, 2}) {
+			t.Errorf("attempts %v, want one message sent at once and one after a retry", attempts)
 		}
 	})
 }
