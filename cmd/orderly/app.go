@@ -21,6 +21,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/jobs"
 	"github.com/orderly-oms/orderly/internal/notify"
+	"github.com/orderly-oms/orderly/internal/orderlinks"
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/pricing"
 	"github.com/orderly-oms/orderly/internal/promise/calendars"
@@ -278,7 +279,9 @@ func openAppAt(ctx context.Context, s settings, logOut io.Writer, migrate bool, 
 	})
 	// Customers hear about their orders: a notification per event they
 	// should know of, made once however often the event job runs.
-	a.notify = notify.New(db, a.orders, a.jobs, a.mail, a.now, notify.Options{Logger: log})
+	// Each message links to the customer's order page, signed (orderlinks).
+	a.notify = notify.New(db, a.orders, a.jobs, a.mail, a.now, notify.Options{Logger: log, LinkPath: orderlinks.Path,
+		Links: func(ctx context.Context) (notify.Linker, error) { return orderlinks.Load(ctx, db) }})
 	notifySend.Notify = a.notify
 	for _, e := range notify.Events() {
 		a.events.Subscribe(e, a.notify.OnEvent)

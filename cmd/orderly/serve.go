@@ -75,6 +75,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
+	// Customer links start with this address until the console's branding
+	// gives the public one (docs/notifications.md).
+	a.notify.SetBaseURL("http://" + ln.Addr().String())
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
