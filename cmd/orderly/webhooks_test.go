@@ -1,76 +1,130 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
-	"strings"
+	"sync"
 	"testing"
+	"time"
 
-	"github.com/orderly-oms/orderly/internal/integrations/shopify"
-	"github.com/orderly-oms/orderly/internal/web"
+	"github.com/orderly-oms/orderly/internal/customers"
+	"github.com/orderly-oms/orderly/internal/orders"
+	"github.com/orderly-oms/orderly/internal/webhooks"
 )
 
-// TestShopifyWebhookSecretWiring: the secret reaches the server from the
-// variable and from the flag (a delivery signed with it passes the signature
-// check and stops at the topic check), an unsigned one is refused, and
-// without a secret the route answers 503.
-func TestShopifyWebhookSecretWiring(t *testing.T) {
-	bin := orderlyBinary(t)
-	const secret = "wiring-test-secret"
-	body := []byte(`{"id":1}`)
-	post := func(t *testing.T, base, sig string) int {
-		t.Helper()
-		req, err := http.NewRequest(http.MethodPost, base+web.ShopifyOrdersCreatePath, bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
+// TestOutboundWebhooksWiring opens the app as serve does, runs its job
+// queue, and checks that an order placed reaches a subscription to
+// order.placed, signed with the subscription's secret: the event
+// subscription, the delivery worker and the service are all wired.
+func TestOutboundWebhooksWiring(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var secret string
+	var got []webhooks.Payload
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		if err := webhooks.Verify(secret, r.Header.Get(webhooks.SignatureHeader), body, time.Now(), webhooks.DefaultTolerance); err != nil {
+			t.Errorf("delivery does not verify: %v", err)
 		}
-		req.Header.Set(shopify.HeaderTopic, "products/update")
-		if sig != "" {
-			req.Header.Set(shopify.HeaderHMAC, sig)
+		var p webhooks.Payload
+		if err := json.Unmarshal(body, &p); err != nil {
+			t.Errorf("delivery: %v", err)
 		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		return res.StatusCode
+		got = append(got, p)
+	}))
+	t.Cleanup(hook.Close)
+
+	ctx := context.Background()
+	a, err := openApp(ctx, settings{DB: filepath.Join(t.TempDir(), "orderly.db"), LogFormat: "text", LogLevel: "error",
+		ShortOrders: "refuse", WebhooksAllowPrivate: true}, io.Discard, true)
+	if err != nil {
+		t.Fatal(err)
 	}
-	signature := shopify.Sign(body, []byte(secret))
+	t.Cleanup(func() { a.close() })
+	if _, err := loadDemo(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := a.webhooks.Create(ctx, webhooks.SubscriptionInput{URL: hook.URL + "/orderly", Events: []string{"order.placed"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	secret = sub.Secret
+	mu.Unlock()
+	if err := a.jobs.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		a.jobs.Stop(sctx)
+	})
 
-	t.Run("variable", func(t *testing.T) {
-		t.Setenv("ORDERLY_SHOPIFY_WEBHOOK_SECRET", secret)
-		base := startServe(t, bin, filepath.Join(t.TempDir(), "orderly.db")).baseURL(t)
-		if got := post(t, base, ""); got != http.StatusUnauthorized {
-			t.Errorf("unsigned: %d, want 401", got)
+	rows, err := a.db.R.QueryContext(ctx, `SELECT v.id, v.sku, v.price_currency FROM variants v WHERE v.status = 'active' ORDER BY v.id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type variant struct {
+		id            int64
+		sku, currency string
+	}
+	var vs []variant
+	for rows.Next() {
+		var v variant
+		if err := rows.Scan(&v.id, &v.sku, &v.currency); err != nil {
+			t.Fatal(err)
 		}
-		if got := post(t, base, signature); got != http.StatusUnprocessableEntity {
-			t.Errorf("signed, wrong topic: %d, want 422 (past the signature check)", got)
+		vs = append(vs, v)
+	}
+	rows.Close()
+	var number int64
+	for _, v := range vs {
+		if ats, err := a.inventory.ATS(ctx, a.db.R, v.id); err != nil || ats < 1 {
+			continue
 		}
-	})
-	t.Run("flag", func(t *testing.T) {
-		base := startServe(t, bin, filepath.Join(t.TempDir(), "orderly.db"), "--shopify-webhook-secret", secret).baseURL(t)
-		if got := post(t, base, signature); got != http.StatusUnprocessableEntity {
-			t.Errorf("signed, wrong topic: %d, want 422", got)
+		p, err := a.orders.Place(ctx, orders.PlaceInput{Currency: v.currency, Customer: orders.CustomerInput{Email: "wiring@example.com", Name: "Giulia Rossi"},
+			ShippingAddress: customers.Address{Name: "Giulia Rossi", Line1: "Via Roma 10", City: "Milano", PostalCode: "20121", Country: "IT"},
+			Lines:           []orders.LineInput{{SKU: v.sku, Quantity: 1}}})
+		if err != nil {
+			t.Fatalf("place 1 x %s: %v", v.sku, err)
 		}
-	})
-	t.Run("none", func(t *testing.T) {
-		t.Setenv("ORDERLY_SHOPIFY_WEBHOOK_SECRET", "")
-		base := startServe(t, bin, filepath.Join(t.TempDir(), "orderly.db")).baseURL(t)
-		if got := post(t, base, signature); got != http.StatusServiceUnavailable {
-			t.Errorf("no secret: %d, want 503", got)
+		number = p.Order.Number
+		break
+	}
+	if number == 0 {
+		t.Fatal("the demo store has no SKU in stock")
+	}
+	// The demo's own orders may be delivered too (their event jobs were
+	// waiting): look for ours.
+	deadline := time.Now().Add(90 * time.Second)
+	for delivered := false; !delivered; {
+		mu.Lock()
+		for _, p := range got {
+			var data webhooks.EventData
+			if err := json.Unmarshal(p.Data, &data); err != nil {
+				t.Fatal(err)
+			}
+			delivered = delivered || (p.Type == "order.placed" && data.Order.Number == number)
 		}
-	})
-}
-
-// TestHelpDoesNotPrintTheWebhookSecret: -h lists the setting but not the
-// value taken from the environment.
-func TestHelpDoesNotPrintTheWebhookSecret(t *testing.T) {
-	t.Setenv("ORDERLY_SHOPIFY_WEBHOOK_SECRET", "do-not-print-me")
-	var stderr bytes.Buffer
-	run(context.Background(), []string{"serve", "-h"}, &stderr, &stderr)
-	if out := stderr.String(); !strings.Contains(out, "shopify-webhook-secret") || strings.Contains(out, "do-not-print-me") {
-		t.Errorf("serve -h:\n%s\nwant the flag listed and the secret not shown", out)
+		mu.Unlock()
+		if !delivered && time.Now().After(deadline) {
+			t.Fatalf("order.placed of order %d not delivered in time", number)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ds, err := a.webhooks.Deliveries(ctx, sub.ID, webhooks.DeliveryFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.Event != "order.placed" {
+			t.Errorf("a delivery of %s to a subscription to order.placed only", d.Event)
+		}
 	}
 }
