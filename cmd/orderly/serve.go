@@ -105,6 +105,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "Orderly is running: open http://%s/\n", ln.Addr())
 	if *demo {
 		printDemoLogins(stdout, "http://"+ln.Addr().String()+"/")
+		if err := printDemoBackorder(ctx, stdout, a, "http://"+ln.Addr().String()); err != nil {
+			a.log.Warn("demo: the backordered order's link", "err", err)
+		}
 	}
 
 	var serveErr error
