@@ -21,6 +21,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/feeds"
 	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/notify"
+	"github.com/orderly-oms/orderly/internal/orderlinks"
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/pricing"
 	"github.com/orderly-oms/orderly/internal/promise/calendars"
@@ -98,6 +99,9 @@ type Config struct {
 	// Restocks keeps the restock questions to suppliers. If nil, the server
 	// makes one on DB.
 	Restocks *restocks.Service
+	// OrderLinks signs and checks the links to the customer's order page
+	// (/o/{token}). If nil, the server loads the key from DB.
+	OrderLinks *orderlinks.Signer
 	// ShopifyWebhookSecret is the key Shopify signs webhooks with
 	// (X-Shopify-Hmac-Sha256). Empty: Shopify webhooks get 503.
 	ShopifyWebhookSecret string
@@ -231,6 +235,8 @@ func (s *Server) registerRoutes() {
 	s.registerRestocks()
 	s.registerRouting()
 	s.registerWebhooks()
+	s.registerCustomerChoices()
+	s.registerCustomerPage()
 	s.registerConsole()
 	s.registerConsolePromiseCalibration()
 	s.registerConsoleImport()
