@@ -77,6 +77,15 @@ const (
 	// SupplierPortal is the supplier console and API: a supplier user sees only
 	// its own supplier's data; the scoping is enforced by the handlers.
 	SupplierPortal Permission = "supplier:portal"
+	// CouponsRead lists coupons (apology and manual) and the apology-coupon
+	// policy; CouponsWrite issues coupons by hand and marks them used.
+	// Changing the policy takes SettingsWrite.
+	CouponsRead  Permission = "coupons:read"
+	CouponsWrite Permission = "coupons:write"
+	// RefundsRead lists the refunds due to customers and exports them as
+	// CSV; RefundsWrite marks them issued (paid back by the provider).
+	RefundsRead  Permission = "refunds:read"
+	RefundsWrite Permission = "refunds:write"
 )
 
 // table is the one permission table: which roles hold each permission.
@@ -106,13 +115,18 @@ var table = map[Permission][]Role{
 	RoutingWrite:    {Owner, Admin, Operations},
 	WebhooksRead:    {Owner, Admin, Operations},
 	WebhooksWrite:   {Owner, Admin},
+	CouponsRead:     {Owner, Admin, Operations, Support, Finance},
+	CouponsWrite:    {Owner, Admin, Operations, Support},
+	RefundsRead:     {Owner, Admin, Operations, Support, Finance},
+	RefundsWrite:    {Owner, Admin, Finance},
 }
 
 // Permissions lists every permission that roles can hold, in table order.
 func Permissions() []Permission {
 	return []Permission{CatalogRead, CatalogWrite, SuppliersRead, SuppliersWrite, StockRead, StockWrite,
 		UsersRead, UsersWrite, TokensWrite, AuditRead, OrdersRead, OrdersWrite, OrdersImport, CustomersRead, PricingRead, PricingWrite, SettingsWrite, SupplierPortal,
-		PurchasingRead, PurchasingWrite, RoutingRead, RoutingWrite, WebhooksRead, WebhooksWrite}
+		PurchasingRead, PurchasingWrite, RoutingRead, RoutingWrite, WebhooksRead, WebhooksWrite,
+		CouponsRead, CouponsWrite, RefundsRead, RefundsWrite}
 }
 
 // RolesWith returns the roles that hold p.

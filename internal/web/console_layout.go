@@ -72,6 +72,8 @@ var consoleNav = []navItem{
 	{"calibration", "Promises", "/console/promise/calibration", auth.OrdersRead},
 	{"users", "Users", "/console/users", auth.UsersRead},
 	{"tokens", "API tokens", "/console/tokens", auth.TokensWrite},
+	{"coupons", "Coupons", "/console/coupons", auth.CouponsRead},
+	{"refunds", "Refunds", "/console/refunds", auth.RefundsRead},
 	{"storefront", "Storefronts", "/console/storefront", auth.SettingsWrite},
 	{"notifications", "Notifications", "/console/settings/notifications", auth.SettingsWrite},
 	{"webhooks", "Webhooks", "/console/webhooks", auth.WebhooksRead},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/catalog"
+	"github.com/orderly-oms/orderly/internal/coupons"
 	"github.com/orderly-oms/orderly/internal/customers"
 	"github.com/orderly-oms/orderly/internal/digests"
 	"github.com/orderly-oms/orderly/internal/feeds"
@@ -26,6 +27,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/pricing"
 	"github.com/orderly-oms/orderly/internal/promise/calendars"
 	"github.com/orderly-oms/orderly/internal/purchasing"
+	"github.com/orderly-oms/orderly/internal/refunds"
 	"github.com/orderly-oms/orderly/internal/restocks"
 	"github.com/orderly-oms/orderly/internal/routing"
 	"github.com/orderly-oms/orderly/internal/shipping"
@@ -105,6 +107,13 @@ type Config struct {
 	// ShopifyWebhookSecret is the key Shopify signs webhooks with
 	// (X-Shopify-Hmac-Sha256). Empty: Shopify webhooks get 503.
 	ShopifyWebhookSecret string
+	// Coupons issues and lists coupons and keeps the apology-coupon policy.
+	// If nil, the server makes one on DB without a queue (coupons issued
+	// through the API are then not pushed to the storefronts).
+	Coupons *coupons.Service
+	// Refunds tracks the refunds due to customers. If nil, the server makes
+	// one on DB.
+	Refunds *refunds.Service
 	// Webhooks keeps the outbound webhook subscriptions and their delivery
 	// log. If nil, the server makes one on DB (replay and test events work;
 	// deliveries of order events are the jobs cmd/orderly wires).
@@ -224,6 +233,8 @@ func (s *Server) registerRoutes() {
 	s.registerCustomers()
 	s.registerPricing()
 	s.registerStorefront()
+	s.registerCoupons()
+	s.registerRefunds()
 	s.registerFeeds()
 	s.registerPromise()
 	s.registerPromiseCalibration()
