@@ -281,7 +281,8 @@ func openAppAt(ctx context.Context, s settings, logOut io.Writer, migrate bool, 
 	// should know of, made once however often the event job runs.
 	// Each message links to the customer's order page, signed (orderlinks).
 	a.notify = notify.New(db, a.orders, a.jobs, a.mail, a.now, notify.Options{Logger: log, LinkPath: orderlinks.Path,
-		Links: func(ctx context.Context) (notify.Linker, error) { return orderlinks.Load(ctx, db) }})
+		Links:   func(ctx context.Context) (notify.Linker, error) { return orderlinks.Load(ctx, db) },
+		Coupons: a.couponViews})
 	notifySend.Notify = a.notify
 	for _, e := range notify.Events() {
 		a.events.Subscribe(e, a.notify.OnEvent)
@@ -320,4 +321,18 @@ func inventoryOptions(s settings) (inventory.Options, error) {
 		}
 	}
 	return o, nil
+}
+
+// couponViews are the order's apology coupons as notifications show them
+// (value and expiry).
+func (a *app) couponViews(ctx context.Context, order int64) ([]notify.CouponView, error) {
+	cs, err := a.coupons.ForOrder(ctx, order)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]notify.CouponView, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, notify.CouponView{Code: c.Code, Percent: c.Percent, Amount: c.Amount, ExpiresAt: c.ExpiresAt})
+	}
+	return out, nil
 }
