@@ -88,11 +88,20 @@ func (s *Service) OnEvent(ctx context.Context, e orders.EventArgs) error {
 	if err != nil {
 		return wrap(err, "render %s for order %d", kind, o.Number)
 	}
-	return s.create(ctx, o.Number, kind, e, loc, o.Email, msg)
+	// A notice that comes with the order (units backordered when placed)
+	// follows the confirmation rather than racing it to the inbox.
+	var after time.Time
+	if kind != KindConfirmed && entry != nil && entry.Event == "placed" {
+		after = s.clock().Add(placedDelay)
+	}
+	return s.create(ctx, o.Number, kind, e, loc, o.Email, msg, after)
 }
 
+// placedDelay holds the notices made at placement besides the confirmation.
+const placedDelay = 5 * time.Second
+
 // create inserts the notification and its send job, once per key.
-func (s *Service) create(ctx context.Context, order int64, kind Kind, e orders.EventArgs, loc, to string, msg Message) error {
+func (s *Service) create(ctx context.Context, order int64, kind Kind, e orders.EventArgs, loc, to string, msg Message, after time.Time) error {
 	now := s.clock()
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var id int64
@@ -106,7 +115,7 @@ func (s *Service) create(ctx context.Context, order int64, kind Kind, e orders.E
 		if err != nil {
 			return fmt.Errorf("create %s notification for order %d: %w", kind, order, err)
 		}
-		return s.enqueue(ctx, tx, id)
+		return s.enqueue(ctx, tx, id, after)
 	})
 }
 

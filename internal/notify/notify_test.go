@@ -139,6 +139,13 @@ func (f *fixture) handle(t *testing.T, svc *notify.Service, order int64) {
 	}
 }
 
+func jsonField(db *store.DB, key string) string {
+	if db.Engine == store.SQLite {
+		return "json_extract(args, '$." + key + "')"
+	}
+	return "(args->>'" + key + "')::bigint"
+}
+
 func count(t *testing.T, db *store.DB, q string, args ...any) int {
 	t.Helper()
 	var n int
@@ -255,6 +262,27 @@ func TestSendOnceAcrossRetriesAndRestart(t *testing.T) {
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM river_job WHERE kind = 'send_notification'`); n != 2 {
 			t.Fatalf("%d send jobs, want 2", n)
+		}
+		// The backorder notice made at placement follows the confirmation.
+		var after []time.Time
+		for _, n := range list {
+			var a notify.SendArgs
+			col := "args"
+			if db.Engine == store.SQLite {
+				col = "json(args)"
+			}
+			var raw []byte
+			if err := db.R.QueryRowContext(ctx, `SELECT `+col+` FROM river_job WHERE kind = 'send_notification' AND `+
+				jsonField(db, "notification")+` = $1`, n.ID).Scan(&raw); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(raw, &a); err != nil {
+				t.Fatal(err)
+			}
+			after = append(after, a.After)
+		}
+		if !after[0].IsZero() || !after[1].Equal(f.Clock.Now().Add(5*time.Second)) {
+			t.Errorf("send jobs held until %v, want the confirmation at once and the backorder notice 5s later", after)
 		}
 		for _, n := range list {
 			if n.State != notify.StateQueued || n.Locale != "it" || n.Recipient != "ana@example.com" {

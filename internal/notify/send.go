@@ -57,6 +57,8 @@ type Notification struct {
 type SendArgs struct {
 	Notification int64 `json:"notification"`
 	MaxAttempts  int   `json:"max_attempts,omitempty"`
+	// After holds the first attempt until then (zero: at once).
+	After time.Time `json:"after,omitzero"`
 }
 
 // Kind is the River job kind.
@@ -64,7 +66,7 @@ func (SendArgs) Kind() string { return "send_notification" }
 
 // InsertOpts bounds the attempts; River backs off longer after each.
 func (a SendArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: a.MaxAttempts}
+	return river.InsertOpts{MaxAttempts: a.MaxAttempts, ScheduledAt: a.After}
 }
 
 // SendWorker works SendArgs with Notify (set once the service exists).
@@ -87,11 +89,11 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	return err
 }
 
-func (s *Service) enqueue(ctx context.Context, tx *sql.Tx, id int64) error {
+func (s *Service) enqueue(ctx context.Context, tx *sql.Tx, id int64, after time.Time) error {
 	if s.jobs == nil {
 		return fmt.Errorf("enqueue notification %d: the service has no job queue", id)
 	}
-	if _, err := s.jobs.InsertTx(ctx, tx, SendArgs{Notification: id, MaxAttempts: s.opts.MaxAttempts}); err != nil {
+	if _, err := s.jobs.InsertTx(ctx, tx, SendArgs{Notification: id, MaxAttempts: s.opts.MaxAttempts, After: after}); err != nil {
 		return fmt.Errorf("enqueue notification %d: %w", id, err)
 	}
 	return nil
@@ -242,7 +244,7 @@ func (s *Service) Resend(ctx context.Context, id int64, who string) (Notificatio
 		if n, _ := r.RowsAffected(); n == 0 {
 			return apperr.New(apperr.Conflict, "notification %d changed meanwhile: try again", id)
 		}
-		return s.enqueue(ctx, tx, id)
+		return s.enqueue(ctx, tx, id, time.Time{})
 	})
 	if err != nil {
 		return Notification{}, err
