@@ -178,10 +178,16 @@ func TestPermissionMatrix(t *testing.T) {
 				// authenticated by a signature of the body: without one,
 				// everyone gets 401.
 				webhook := strings.HasPrefix(rt.Path, WebhooksPrefix) || rt.Path == APIPrefix+TrackingEventsPath
+				// The customer's order page is public and authorised by
+				// its signed link: a made-up link is 403 for everyone.
+				orderPage := strings.HasPrefix(rt.Path, "/o/")
 				switch {
 				case webhook && got != http.StatusUnauthorized:
 					t.Errorf("%s: got %d, want 401 for an unsigned webhook", where, got)
 				case webhook:
+				case orderPage && got != http.StatusForbidden:
+					t.Errorf("%s: got %d, want 403 for a link that is not signed", where, got)
+				case orderPage:
 				case allowed && (got == http.StatusUnauthorized || got == http.StatusForbidden || toLogin):
 					t.Errorf("%s: got %d %s, want it allowed", where, got, loc)
 				case allowed && got >= 500:
