@@ -196,6 +196,9 @@ func openAppAt(ctx context.Context, s settings, logOut io.Writer, migrate bool, 
 	// Each outbound webhook delivery is made by its own job (retries snooze it).
 	webhookDeliver := &webhooks.DeliverWorker{}
 	river.AddWorker(workers, webhookDeliver)
+	// Finished webhook deliveries are pruned from the log daily.
+	webhookPrune := &webhooks.PruneWorker{}
+	river.AddWorker(workers, webhookPrune)
 	syncEvery := s.StorefrontSyncEvery
 	if syncEvery <= 0 {
 		syncEvery = defaultStorefrontSync
@@ -205,7 +208,7 @@ func openAppAt(ctx context.Context, s settings, logOut io.Writer, migrate bool, 
 			inventory.StalenessJob(time.Minute), feeds.PullDispatchJob(time.Minute), feeds.PruneJob(24 * time.Hour),
 			orders.AtRiskJob(atRiskEvery), purchasing.SendJob(time.Minute), purchasing.OverdueJob(time.Minute),
 			digests.Job(time.Hour), restocks.CloseSettledJob(15 * time.Minute),
-			orders.ConsentJob(time.Minute)}})
+			orders.ConsentJob(time.Minute), webhooks.PruneJob(24 * time.Hour)}})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -290,7 +293,7 @@ func openAppAt(ctx context.Context, s settings, logOut io.Writer, migrate bool, 
 	// Integrators hear of every order event they subscribed to: one delivery
 	// per event and subscription, however often the event job runs.
 	a.webhooks = webhooks.New(db, a.orders, a.jobs, a.now, webhooks.Options{Logger: log, AllowPrivate: s.WebhooksAllowPrivate})
-	webhookDeliver.Webhooks = a.webhooks
+	webhookDeliver.Webhooks, webhookPrune.Webhooks = a.webhooks, a.webhooks
 	for _, e := range webhooks.Events {
 		a.events.Subscribe(e, a.webhooks.OnEvent)
 	}

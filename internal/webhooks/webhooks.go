@@ -76,6 +76,9 @@ type Options struct {
 	// Transport replaces the HTTP transport (tests); the address guard is
 	// then the caller's.
 	Transport http.RoundTripper
+	// Retention is how long finished deliveries stay in the log
+	// (DefaultRetention); PruneWorker deletes older ones.
+	Retention time.Duration
 }
 
 // Queue enqueues jobs inside a transaction; *jobs.Queue satisfies it.
@@ -115,6 +118,9 @@ func New(db *store.DB, o Orders, q Queue, now func() time.Time, opts Options) *S
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = DefaultRetention
 	}
 	if opts.Jitter == nil {
 		opts.Jitter = rand.Float64

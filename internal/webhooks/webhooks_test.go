@@ -599,3 +599,57 @@ func TestPrivateAddressRefusedAtDial(t *testing.T) {
 		})
 	}
 }
+
+// Prune deletes finished deliveries older than the cut with their attempts
+// and their events, and keeps pending ones and newer ones.
+func TestPrune(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			v := newEnv(t, e, webhooks.Options{})
+			r := newReceiver(t, v.f.Clock)
+			sub := v.subscribe(r, "*")
+			number, evs := v.place()
+			if err := v.svc.OnEvent(ctx, find(evs, orders.EventPlaced)); err != nil {
+				t.Fatal(err)
+			}
+			old := v.deliveries(sub.ID)[0].ID
+			if _, err := v.svc.Deliver(ctx, old); err != nil {
+				t.Fatal(err)
+			}
+			// Two more events later: one delivered, one still pending.
+			v.f.Clock.Set(v.f.Clock.Now().Add(40 * 24 * time.Hour))
+			if _, err := v.f.Orders.Cancel(ctx, number, orders.CancelInput{Reason: "customer asked"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := v.svc.OnEvent(ctx, find(v.events(number), orders.EventCancelled)); err != nil {
+				t.Fatal(err)
+			}
+			recent := v.deliveries(sub.ID)[0].ID
+			if _, err := v.svc.Deliver(ctx, recent); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := v.svc.SendTest(ctx, sub.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := v.db.W.ExecContext(ctx, `UPDATE webhook_sends SET state = 'pending', updated_at = $1 WHERE id = $2`,
+				orderstest.T0, recent); err != nil {
+				t.Fatal(err)
+			}
+			n, err := v.svc.Prune(ctx, v.f.Clock.Now().Add(-30*24*time.Hour))
+			if err != nil || n != 1 {
+				t.Fatalf("Prune = %d, %v; want the one old delivered delivery", n, err)
+			}
+			left := v.deliveries(sub.ID)
+			if len(left) != 2 || left[0].ID == old || left[1].ID == old {
+				t.Fatalf("deliveries left %+v", left)
+			}
+			if a := v.count(`SELECT COUNT(*) FROM webhook_send_attempts WHERE send_id = $1`, old); a != 0 {
+				t.Fatalf("%d attempts of the pruned delivery left", a)
+			}
+			if ev := v.count(`SELECT COUNT(*) FROM webhook_events`); ev != 2 {
+				t.Fatalf("%d events left, want the 2 still referred to", ev)
+			}
+		})
+	}
+}
