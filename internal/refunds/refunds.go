@@ -279,7 +279,7 @@ func (s *Service) MarkIssued(ctx context.Context, id int64, providerRef string) 
 
 // MarkIssuedBulk marks several refunds issued in one transaction, all or
 // none: if any is unknown or issued already, nothing changes and the error
-// names them.
+// names them. The refunds come back in id order.
 func (s *Service) MarkIssuedBulk(ctx context.Context, ids []int64, providerRef string) ([]Refund, error) {
 	providerRef = strings.TrimSpace(providerRef)
 	if utf8.RuneCountInString(providerRef) > MaxProviderRefLen || !utf8.ValidString(providerRef) {
@@ -288,6 +288,9 @@ func (s *Service) MarkIssuedBulk(ctx context.Context, ids []int64, providerRef s
 	if len(ids) == 0 || len(ids) > MaxBulk {
 		return nil, apperr.InvalidField("ids", "give between 1 and %d refunds (got %d)", MaxBulk, len(ids))
 	}
+	// In id order, so that two bulk marks on PostgreSQL take their rows in
+	// the same order and never deadlock.
+	ids = slices.Sorted(slices.Values(ids))
 	seen := map[int64]bool{}
 	for _, id := range ids {
 		if seen[id] {
