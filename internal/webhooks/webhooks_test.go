@@ -653,3 +653,28 @@ func TestPrune(t *testing.T) {
 		})
 	}
 }
+
+// No answer (the receiver is down) is retried, with the reason logged.
+func TestNetworkErrorRetried(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			v := newEnv(t, e, webhooks.Options{Backoff: time.Minute})
+			r := newReceiver(t, v.f.Clock)
+			sub := v.subscribe(r, "order.placed")
+			r.srv.Close() // down: connections are refused
+			_, evs := v.place()
+			if err := v.svc.OnEvent(ctx, find(evs, orders.EventPlaced)); err != nil {
+				t.Fatal(err)
+			}
+			id := v.deliveries(sub.ID)[0].ID
+			if wait, err := v.svc.Deliver(ctx, id); err != nil || wait != 30*time.Second {
+				t.Fatalf("after a refused connection: wait %v, %v; want 30s (1m, half jittered at 0)", wait, err)
+			}
+			d := v.delivery(sub.ID, id)
+			if d.State != webhooks.StatePending || d.LastStatus != 0 || d.Log[0].Outcome != "retry" || !strings.Contains(d.LastError, "refused") {
+				t.Fatalf("delivery %+v: want pending, retried, the refusal logged", d)
+			}
+		})
+	}
+}
