@@ -17,10 +17,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
+
 	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/locale"
 	"github.com/orderly-oms/orderly/internal/money"
+	"github.com/orderly-oms/orderly/internal/notify"
 	"github.com/orderly-oms/orderly/internal/orderlinks"
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/shipping"
@@ -63,6 +66,51 @@ func (s *Server) registerCustomerPage() {
 	}
 	s.page("GET /o/{token}", auth.Public, p.show)
 	s.page("POST /o/{token}/lines/{line}/choice", auth.Public, p.choose)
+	operation(s, huma.Operation{OperationID: "get-customer-link", Method: http.MethodGet, Path: "/orders/{number}/customer-link",
+		Summary: "A fresh link to the customer's order page", Tags: []string{"Orders"},
+		Description: "A signed link to the order's customer page, valid for the notification setting `link_days` (60 days " +
+			"by default), for staff to send the customer by hand. Whoever holds it may see the order and answer its " +
+			"choices, hence `orders:write`. `url` is absolute when the branding has a base URL."},
+		auth.OrdersWrite, p.customerLink)
+}
+
+type customerLinkInput struct {
+	Number int64 `path:"number" minimum:"1" doc:"The order number"`
+}
+
+type customerLinkOutput struct {
+	Body struct {
+		Path      string    `json:"path" doc:"The page's path, /o/{token}"`
+		URL       string    `json:"url,omitempty" doc:"The absolute link, when the branding has a base URL"`
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+}
+
+func (p *customerPages) customerLink(ctx context.Context, in *customerLinkInput) (*customerLinkOutput, error) {
+	if p.links == nil {
+		return nil, apperr.New(apperr.Unavailable, "the order link key could not be loaded")
+	}
+	if _, err := p.s.cfg.Orders.Get(ctx, in.Number); err != nil {
+		return nil, err
+	}
+	days, base := notify.DefaultLinkDays, ""
+	if p.s.cfg.Notify != nil {
+		st, err := p.s.cfg.Notify.Settings(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if st.Branding.LinkDays > 0 {
+			days = st.Branding.LinkDays
+		}
+		base = strings.TrimRight(st.Branding.BaseURL, "/")
+	}
+	out := &customerLinkOutput{}
+	out.Body.ExpiresAt = p.s.now().UTC().Add(time.Duration(days) * 24 * time.Hour).Truncate(time.Second)
+	out.Body.Path = orderlinks.Path(p.links.Token(in.Number, out.Body.ExpiresAt))
+	if base != "" {
+		out.Body.URL = base + out.Body.Path
+	}
+	return out, nil
 }
 
 var customerTemplates = parseCustomerTemplates()

@@ -358,6 +358,23 @@ func TestCustomerChoiceAPI(t *testing.T) {
 		}
 		support.must(409, "POST", o+"/lines/1/choice", `{"choice":"wait"}`)
 
+		// A fresh link for support to send by hand: it opens this order.
+		client(auth.ReadOnly).must(403, "GET", o+"/customer-link", "")
+		r = support.must(200, "GET", o+"/customer-link", "")
+		links, err := orderlinks.Load(context.Background(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		token, ok := strings.CutPrefix(r.str("path"), "/o/")
+		if !ok {
+			t.Fatalf("link %s", r.raw)
+		}
+		n, exp, err := links.Verify(token, orderstest.T0)
+		if err != nil || n != pl.Order.Number || !exp.Equal(orderstest.T0.AddDate(0, 0, 60)) || r.str("url") != "" {
+			t.Errorf("link %s: order %d, expires %s, %v", r.raw, n, exp, err)
+		}
+		support.must(404, "GET", "/orders/999999/customer-link", "")
+
 		owner := client(auth.Owner)
 		if r := owner.must(200, "GET", "/settings/backorder-consent", ""); r.str("deadline_hours") != "72" {
 			t.Errorf("default %s", r.raw)
