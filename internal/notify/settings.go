@@ -41,13 +41,13 @@ type SMTP struct {
 
 // Branding is how the store presents itself in customer email.
 type Branding struct {
-	StoreName    string `json:"store_name" doc:"The store's name, in subjects and the message header"`
-	LogoURL      string `json:"logo_url" doc:"An https URL of the logo shown at the top of HTML messages"`
-	AccentColor  string `json:"accent_color" doc:"A colour #rrggbb for the header line and buttons"`
-	SupportEmail string `json:"support_email" doc:"Where customers write with questions (Reply-To of every notification)"`
-	From         string `json:"from" doc:"The From address of all outgoing email; empty: the --smtp-from flag"`
-	BaseURL      string `json:"base_url" doc:"The public address of this Orderly (https://orders.shop.example): customer links start with it"`
-	LinkDays     int    `json:"link_days" doc:"Days a customer link stays valid; 0 means 60"`
+	StoreName    string `json:"store_name,omitempty" doc:"The store's name, in subjects and the message header"`
+	LogoURL      string `json:"logo_url,omitempty" doc:"An https URL of the logo shown at the top of HTML messages"`
+	AccentColor  string `json:"accent_color,omitempty" doc:"A colour #rrggbb for the header line and buttons"`
+	SupportEmail string `json:"support_email,omitempty" doc:"Where customers write with questions (Reply-To of every notification)"`
+	From         string `json:"from,omitempty" doc:"The From address of all outgoing email; empty: the --smtp-from flag"`
+	BaseURL      string `json:"base_url,omitempty" doc:"The public address of this Orderly (https://orders.shop.example): customer links start with it"`
+	LinkDays     int    `json:"link_days,omitempty" doc:"Days a customer link stays valid; 0 means 60"`
 }
 
 // SettingsInput changes the settings. An empty Password keeps the stored

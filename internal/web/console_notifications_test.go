@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -148,5 +149,74 @@ func TestConsoleNotifications(t *testing.T) {
 		op = rc.get("/console/orders/" + num(ords.ana.Number))
 		wantBody(t, op, "Customer notifications", `data-state="queued"`)
 		wantNotBody(t, op, "Send again", "Ana@Example.com")
+	})
+}
+
+// TestNotificationsAPI: an order's delivery log, resend refused unless
+// failed, settings without the password, a template refused for an unknown
+// variable, a preview; operations may not touch the settings.
+func TestNotificationsAPI(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		s, base, _ := newNotifyServer(t, db)
+		seedConsole(t, s)
+		ords := seedConsoleOrders(t, s)
+		ctx := auth.WithPrincipal(context.Background(), auth.System("test"))
+		call := func(role auth.Role, method, path, body string, want int) map[string]any {
+			t.Helper()
+			tok, _, err := s.cfg.Auth.CreateToken(ctx, auth.NewToken{Name: "notify-" + string(role), Role: role})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequest(method, base+APIPrefix+path, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+tok)
+			if body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var out map[string]any
+			_ = json.NewDecoder(res.Body).Decode(&out)
+			if res.StatusCode != want {
+				t.Fatalf("%s %s = %d, want %d: %v", method, path, res.StatusCode, want, out)
+			}
+			return out
+		}
+		tl, _ := s.cfg.Orders.Timeline(ctx, ords.bob.Number)
+		for _, e := range []orders.Event{orders.EventPlaced, orders.EventBackordered} {
+			if err := s.cfg.Notify.OnEvent(ctx, orders.EventArgs{Event: e, Order: ords.bob.Number, Entry: tl[0].ID}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out := call(auth.Support, "GET", "/orders/"+num(ords.bob.Number)+"/notifications", "", http.StatusOK)
+		items, _ := out["items"].([]any)
+		if len(items) != 2 {
+			t.Fatalf("items = %v", out)
+		}
+		first := items[0].(map[string]any)
+		if first["kind"] != "order_confirmed" || first["state"] != "queued" || first["recipient"] != "bob@example.com" {
+			t.Errorf("first notification = %v", first)
+		}
+		call(auth.Support, "POST", "/notifications/"+num(int64(first["id"].(float64)))+"/resend", "", http.StatusConflict)
+		call(auth.Support, "GET", "/orders/999999/notifications", "", http.StatusNotFound)
+
+		st := call(auth.Admin, "PUT", "/notifications/settings", `{"smtp_host":"smtp.shop.example","smtp_username":"shop","smtp_password":"pw-123",
+			"branding":{"store_name":"Bob's","accent_color":"#112233","base_url":"https://orders.shop.example"}}`, http.StatusOK)
+		raw, _ := json.Marshal(st)
+		if strings.Contains(string(raw), "pw-123") || !strings.Contains(string(raw), `"password_set":true`) {
+			t.Errorf("settings answer = %s", raw)
+		}
+		call(auth.Operations, "GET", "/notifications/settings", "", http.StatusForbidden)
+		bad := call(auth.Admin, "PUT", "/notifications/templates/shipped/it", `{"subject":"x","body":"{{.Nope}}"}`, http.StatusUnprocessableEntity)
+		if b, _ := json.Marshal(bad); !strings.Contains(string(b), "unknown variable {{.Nope}}") {
+			t.Errorf("refused template: %s", b)
+		}
+		pv := call(auth.Admin, "POST", "/notifications/templates/backordered/it/preview", `{"order":`+num(ords.bob.Number)+`}`, http.StatusOK)
+		if subj, _ := pv["subject"].(string); !strings.Contains(subj, "Ordine "+num(ords.bob.Number)) || !strings.Contains(pv["text"].(string), "01/04/2026") {
+			t.Errorf("preview = %v", pv)
+		}
 	})
 }

@@ -203,8 +203,9 @@ type templateKeyInput struct {
 }
 
 type setTemplateInput struct {
-	templateKeyInput
-	Body NotificationTemplateText
+	Kind   string `path:"kind"`
+	Locale string `path:"locale" enum:"en,pt-BR,it"`
+	Body   NotificationTemplateText
 }
 
 type templateOutput struct{ Body NotificationTemplate }
@@ -232,8 +233,9 @@ type NotificationPreviewInput struct {
 }
 
 type previewInput struct {
-	templateKeyInput
-	Body NotificationPreviewInput
+	Kind   string `path:"kind"`
+	Locale string `path:"locale" enum:"en,pt-BR,it"`
+	Body   NotificationPreviewInput
 }
 
 // NotificationMessage is a rendered notification.
