@@ -302,6 +302,9 @@ func TestSendOnceAcrossRetriesAndRestart(t *testing.T) {
 			!strings.Contains(m.Text, "1.334,56 BRL") || m.To[0] != "ana@example.com" {
 			t.Errorf("confirmation: subject %q, text:\n%s", m.Subject, m.Text)
 		}
+		if got := msgs[0].Header.Get("Reply-To"); got != "" {
+			t.Errorf("Reply-To %q without a support address", got)
+		}
 		if m := msgs[1]; !strings.Contains(m.Text, "23/11/2026") || !strings.Contains(m.Text, "/o/t") {
 			t.Errorf("backorder notice lacks the date or link:\n%s", m.Text)
 		}
@@ -355,6 +358,9 @@ func TestFailedSendOnTimeline(t *testing.T) {
 		if _, err := f.svc.Resend(ctx, list[1].ID, "test"); !apperr.Is(err, apperr.Conflict) {
 			t.Errorf("resend of a queued notification = %v, want conflict", err)
 		}
+		if _, err := f.svc.SaveSettings(ctx, notify.SettingsInput{Branding: notify.Branding{SupportEmail: "help@shop.example"}}, "test"); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := f.svc.Resend(ctx, id, "test"); err != nil {
 			t.Fatal(err)
 		}
@@ -364,8 +370,8 @@ func TestFailedSendOnTimeline(t *testing.T) {
 		if n, _ := f.svc.Get(ctx, id); n.State != notify.StateSent || n.Attempts != 3 {
 			t.Errorf("after resend: %+v", n)
 		}
-		if got := len(f.smtp.Messages()); got != 1 {
-			t.Errorf("%d messages received, want 1", got)
+		if got := f.smtp.Messages(); len(got) != 1 || !strings.Contains(got[0].Header.Get("Reply-To"), "help@shop.example") {
+			t.Errorf("%d messages received, want 1 with Reply-To the support address", len(got))
 		}
 	})
 }

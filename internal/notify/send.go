@@ -118,7 +118,13 @@ func (s *Service) Deliver(ctx context.Context, id int64, last bool) error {
 	if err != nil {
 		return &mail.Error{Op: "send", Temporary: true, Err: err}
 	}
+	// Customers' replies go to the store's support address.
+	st, err := loadSettings(ctx, s.db.R)
+	if err != nil {
+		return &mail.Error{Op: "send", Temporary: true, Err: err}
+	}
 	msgID, sendErr := s.mail.Send(ctx, mail.Message{To: []string{n.Recipient}, Subject: n.Subject, Text: n.Text, HTML: n.HTML,
+		ReplyTo: st.Branding.SupportEmail,
 		Headers: map[string]string{"X-Orderly-Order": strconv.FormatInt(n.Order, 10), "X-Orderly-Notification": strconv.FormatInt(id, 10)}})
 	now = s.clock()
 	if sendErr == nil {

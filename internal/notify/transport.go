@@ -55,9 +55,6 @@ func (t *Transport) Send(ctx context.Context, m mail.Message) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if m.ReplyTo == "" && st.Branding.SupportEmail != "" {
-		m.ReplyTo = st.Branding.SupportEmail
-	}
 	return mlr.Send(ctx, m)
 }
 
