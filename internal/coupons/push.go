@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/storefront"
 )
 
@@ -274,6 +275,41 @@ func (p *Pusher) sendShopify(ctx context.Context, c *Coupon, t storefront.Endpoi
 		remote = out.Create.Node.ID
 	}
 	return remote, "", nil
+}
+
+// Repush pushes a coupon again to every enabled target it has not reached:
+// one added since it was issued, or one that skipped it (its currency, or a
+// discount Shopify refused) and may take it now. Targets that have it are
+// not sent it again. A used or expired coupon is a conflict.
+func (s *Service) Repush(ctx context.Context, code string) (*Coupon, error) {
+	if s.queue == nil {
+		return nil, apperr.New(apperr.Unavailable, "coupons are not pushed by this server (no job queue)")
+	}
+	var c *Coupon
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if c, err = s.get(ctx, tx, `c.code = $1`, NormalizeCode(code)); err != nil {
+			if apperr.Is(err, apperr.NotFound) {
+				return apperr.New(apperr.NotFound, "coupon %q not found", NormalizeCode(code))
+			}
+			return err
+		}
+		if c.Used || c.Expired {
+			return apperr.New(apperr.Conflict, "coupon %s is used or expired: there is nothing to push", c.Code)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE coupon_pushes SET skipped = '', updated_at = $2
+			WHERE coupon_id = $1 AND pushed_at IS NULL AND skipped <> ''`, c.ID, s.clock()); err != nil {
+			return fmt.Errorf("push coupon %s again: %w", c.Code, err)
+		}
+		if _, err := s.queue.InsertTx(ctx, tx, PushArgs{CouponID: c.ID}); err != nil {
+			return fmt.Errorf("push coupon %s again: %w", c.Code, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Pushes returns a coupon's deliveries, by target.

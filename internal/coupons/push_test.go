@@ -15,6 +15,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/coupons"
 	"github.com/orderly-oms/orderly/internal/jobs"
 	"github.com/orderly-oms/orderly/internal/orders"
@@ -372,6 +373,64 @@ func TestPushJob(t *testing.T) {
 					t.Fatalf("the job did not push %s: %v", c.Code, accepted)
 				}
 				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// TestRepush: a coupon a storefront skipped (another currency) is pushed
+// again once the target can take it; targets that have it get nothing.
+func TestRepush(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			p := newPushEnv(t, newEnv(t, orderstest.New(t, storetest.Open(t, e), orders.Options{})))
+			sf := storefront.New(p.f.DB, p.f.Clock.Now, nil)
+			usd := "USD"
+			if _, err := sf.UpdateTarget(ctx, p.shop, storefront.TargetPatch{Currency: &usd}); err != nil {
+				t.Fatal(err)
+			}
+			q, err := jobs.New(p.f.DB, jobs.Config{InsertOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc := coupons.New(p.f.DB, p.f.Clock.Now, q)
+			c, err := svc.Issue(ctx, coupons.NewCoupon{Kind: coupons.KindAmount, Amount: eur(t, "4.00"), Reason: "x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.pusher.Push(ctx, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			pushes, _ := svc.Pushes(ctx, c.ID)
+			if len(pushes) != 2 || pushes[0].PushedAt != nil || !strings.Contains(pushes[0].Skipped, "the store in USD") || pushes[1].PushedAt == nil {
+				t.Fatalf("pushes = %+v", pushes)
+			}
+			eurCur := "EUR"
+			if _, err := sf.UpdateTarget(ctx, p.shop, storefront.TargetPatch{Currency: &eurCur}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Repush(ctx, strings.ToLower(c.Code)); err != nil {
+				t.Fatalf("repush: %v", err)
+			}
+			if err := p.pusher.Push(ctx, c.ID); err != nil { // what the job does
+				t.Fatal(err)
+			}
+			_, accepted := p.fake.snapshot()
+			if accepted["shopify:"+c.Code] != 1 || accepted["webhook:"+c.Code] != 1 {
+				t.Fatalf("accepted = %v", accepted)
+			}
+			if _, err := p.c.Repush(ctx, c.Code); !apperr.Is(err, apperr.Unavailable) {
+				t.Errorf("repush without a queue = %v", err)
+			}
+			if _, err := svc.Redeem(ctx, c.Code, ""); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Repush(ctx, c.Code); !apperr.Is(err, apperr.Conflict) {
+				t.Errorf("repush of a used coupon = %v", err)
+			}
+			if _, err := svc.Repush(ctx, "NOPE"); !apperr.Is(err, apperr.NotFound) {
+				t.Errorf("repush of an unknown code = %v", err)
 			}
 		})
 	}

@@ -26,6 +26,7 @@ func (s *Server) registerConsoleCoupons() {
 	s.page("GET /console/coupons", auth.CouponsRead, s.consoleCoupons)
 	s.page("POST /console/coupons", auth.CouponsWrite, s.consoleIssueCoupon)
 	s.page("POST /console/coupons/{code}/redeem", auth.CouponsWrite, s.consoleRedeemCoupon)
+	s.page("POST /console/coupons/{code}/push", auth.CouponsWrite, s.consolePushCoupon)
 	s.page("GET /console/coupons/policy", auth.CouponsRead, s.consoleCouponPolicy)
 	s.page("POST /console/coupons/policy", auth.SettingsWrite, s.consoleSetCouponPolicy)
 	s.page("GET /console/refunds", auth.RefundsRead, s.consoleRefunds)
@@ -37,6 +38,7 @@ func (s *Server) registerConsoleCoupons() {
 var couponFlashes = map[string]string{
 	"coupon-issued":   "Coupon issued; it is pushed to the storefronts in the background.",
 	"coupon-redeemed": "Coupon marked used.",
+	"coupon-pushed":   "Coupon queued to be pushed to the storefronts that do not have it.",
 	"policy-saved":    "Apology-coupon policy saved.",
 	"refunds-issued":  "Refunds marked issued.",
 }
@@ -153,6 +155,14 @@ func (s *Server) consoleRedeemCoupon(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	seeOther(w, r, "/console/coupons", "coupon-redeemed")
+}
+
+func (s *Server) consolePushCoupon(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.cfg.Coupons.Repush(r.Context(), r.PathValue("code")); err != nil {
+		s.consoleError(w, r, err)
+		return
+	}
+	seeOther(w, r, "/console/coupons", "coupon-pushed")
 }
 
 type couponPolicyView struct {

@@ -57,7 +57,7 @@ func TestConsoleCoupons(t *testing.T) {
 		}
 		code := list[0].Code
 		page = c.get(r.header.Get("Location"))
-		wantBody(t, page, "Coupon issued", `id="new-coupon"`, code, "20% off")
+		wantBody(t, page, "Coupon issued", `id="new-coupon"`, code, "20% off", `action="/console/coupons/`+code+`/push"`)
 
 		r = c.post("/console/coupons/"+code+"/redeem", url.Values{"ref": {"shop #9"}})
 		wantStatus(t, r, http.StatusSeeOther)

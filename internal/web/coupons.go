@@ -46,6 +46,12 @@ func (s *Server) registerCoupons() {
 		Description: "A coupon is used once: the storefront (or staff) reports the use, with `ref` saying on what " +
 			"(e.g. the storefront's order). 409 if it was used already (saying when and on what) or has expired."},
 		auth.CouponsWrite, s.redeemCoupon)
+	operation(s, huma.Operation{OperationID: "push-coupon", Method: http.MethodPost, Path: "/coupons/{code}/push",
+		Summary: "Push a coupon to the storefronts again", Tags: tags,
+		Description: "For a storefront target added after the coupon was issued, or one that skipped it (another " +
+			"currency, a discount Shopify refused) and may take it now: a job sends it to every enabled target that " +
+			"does not have it. Targets that have it are not sent it again. 409 for a used or expired coupon."},
+		auth.CouponsWrite, s.pushCoupon)
 	operation(s, huma.Operation{OperationID: "list-order-coupons", Method: http.MethodGet, Path: "/orders/{number}/coupons",
 		Summary: "An order's coupons", Tags: tags, Description: "The coupons issued for the order, oldest first."},
 		auth.CouponsRead, s.listOrderCoupons)
@@ -187,6 +193,18 @@ func (s *Server) redeemCoupon(ctx context.Context, in *redeemCouponInput) (*coup
 		return nil, err
 	}
 	return &couponOutput{Body: Coupon{Coupon: *c}}, nil
+}
+
+func (s *Server) pushCoupon(ctx context.Context, in *couponCodeInput) (*couponOutput, error) {
+	c, err := s.cfg.Coupons.Repush(ctx, in.Code)
+	if err != nil {
+		return nil, err
+	}
+	pushes, err := s.cfg.Coupons.Pushes(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &couponOutput{Body: Coupon{Coupon: *c, Pushes: pushes}}, nil
 }
 
 type orderCouponsOutput struct {

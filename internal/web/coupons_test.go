@@ -57,6 +57,11 @@ func TestCouponsAPI(t *testing.T) {
 		if l := a.must(200, "GET", "/coupons?state=unused&source=manual", ""); l.str("items.0.code") != code {
 			t.Errorf("list: %s", l.raw)
 		}
+		// This server's coupon service has no job queue: pushing again is refused (unavailable), saying why.
+		if r := support.must(409, "POST", "/coupons/"+code+"/push", ""); !strings.Contains(r.raw, "no job queue") {
+			t.Errorf("push without a queue: %s", r.raw)
+		}
+		reader.must(403, "POST", "/coupons/"+code+"/push", "")
 		u := support.must(200, "POST", "/coupons/"+strings.ToLower(code)+"/redeem", `{"ref":"shop #77"}`)
 		if u.str("used") != "true" || u.str("used_ref") != "shop #77" {
 			t.Errorf("redeemed: %s", u.raw)
