@@ -109,8 +109,8 @@ type LineChoices struct {
 	Title   string `json:"title"`
 	Units   int    `json:"units" doc:"The line's open units (what a swap moves and a cancel cancels)"`
 	Waiting int    `json:"waiting" doc:"Units waiting for stock"`
-	// Delayed: the order has an open at-risk flag.
-	Delayed    bool       `json:"delayed"`
+	// Delayed: the order is late or a restock lands after its window (Delayed).
+	Delayed    bool       `json:"delayed" doc:"The order is late, or a restock lands after its promised window"`
 	ExpectedAt *time.Time `json:"expected_at,omitempty"`
 	// Choices are what may be chosen now, in the order wait, swap, cancel.
 	Choices      []Choice      `json:"choices"`
@@ -136,7 +136,7 @@ func (s *Service) Choices(ctx context.Context, number int64) ([]LineChoices, err
 		if err != nil {
 			return err
 		}
-		delayed := len(risks[number]) > 0
+		delayed := Delayed(risks[number])
 		consent, err := s.consentSettings(ctx, tx)
 		if err != nil {
 			return err
@@ -201,8 +201,22 @@ func (s *Service) lineChoices(ctx context.Context, tx *sql.Tx, o *Order, l *Line
 	return lc, nil
 }
 
+// Delayed reports whether open at-risk flags make a delay the customer is
+// told about: the promised window has ended (late) or a restock lands after
+// it (restock_late). The other reasons (not sent, not shipped, not
+// acknowledged, tracking stalled) are the store's follow-ups: the order may
+// still arrive in time, so the customer is not offered to cancel for them.
+func Delayed(risks []Risk) bool {
+	for _, r := range risks {
+		if r.Reason == RiskLate || r.Reason == RiskRestockLate {
+			return true
+		}
+	}
+	return false
+}
+
 // choosable reports whether the customer may choose for l: some of its
-// units wait for stock, or the order is at risk (delayed) and some of the
+// units wait for stock, or the order is delayed (Delayed) and some of the
 // line's units can still be cancelled.
 func choosable(l *Line, delayed bool) bool {
 	if l.Cancellable() == 0 {
@@ -393,7 +407,7 @@ func (s *Service) Choose(ctx context.Context, number int64, in ChoiceInput) (Cho
 		if err != nil {
 			return err
 		}
-		if !choosable(l, len(risks[number]) > 0) {
+		if !choosable(l, Delayed(risks[number])) {
 			return apperr.New(apperr.Conflict, "line %d (%s) of order %d is %s and neither waits for stock nor is delayed: there is nothing to choose",
 				l.Position, l.SKU, number, l.State)
 		}

@@ -365,8 +365,17 @@ func TestChooseOnADelayedOrder(t *testing.T) {
 			t.Fatalf("wait on time: %v", err)
 		}
 		promise(t, db, o.Number, "2026-03-03", "2026-03-05", "2026-03-07")
+		// Not sent by the ship-by day: the store's follow-up, not a delay
+		// the customer is told about.
 		if res := checkAtRisk(t, f, orderstest.T0.AddDate(0, 0, 2)); res.Flagged == 0 {
 			t.Fatalf("not flagged: %+v", res)
+		}
+		if cs := lineChoices(t, f, o.Number); len(cs) != 0 {
+			t.Fatalf("choices of an order not sent yet %+v", cs)
+		}
+		// The window has ended: late.
+		if res := checkAtRisk(t, f, orderstest.T0.AddDate(0, 0, 6)); res.Flagged == 0 {
+			t.Fatalf("not flagged late: %+v", res)
 		}
 		cs := lineChoices(t, f, o.Number)
 		if len(cs) != 1 || !cs[0].Delayed || cs[0].DueAt != nil || !slices.Equal(cs[0].Choices, []orders.Choice{orders.ChoiceWait, orders.ChoiceCancel}) {

@@ -329,7 +329,7 @@ func (p *customerPages) fill(ctx context.Context, v *orderPageView, o *orders.Or
 	v.Status = t.States[o.State]
 	v.Placed = day(o.PlacedAt)
 	v.Total = locale.Money(o.Total, lang)
-	v.Delayed = len(o.AtRisk) > 0
+	v.Delayed = orders.Delayed(o.AtRisk)
 	if pr := o.Promise; pr != nil {
 		e, err1 := time.Parse(time.DateOnly, pr.Earliest)
 		l, err2 := time.Parse(time.DateOnly, pr.Latest)
