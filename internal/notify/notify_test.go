@@ -501,3 +501,63 @@ func TestThroughRiver(t *testing.T) {
 		}
 	})
 }
+
+// TestWhichEventsNotify: an internal at-risk flag tells the customer
+// nothing, a late one sends a delay notice, and a second delay within 24
+// hours is not sent; events customers do not hear about make nothing.
+func TestWhichEventsNotify(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.stock(t)
+		o := f.place(t, "en")
+		flag := func(reason string) int64 {
+			t.Helper()
+			id, err := f.Orders.RecordNotice(ctx, o.Number, "at_risk", "test flag", map[string]any{"reason": reason})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		kinds := func() []notify.Kind {
+			t.Helper()
+			list, err := f.svc.ForOrder(ctx, o.Number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []notify.Kind
+			for _, n := range list {
+				out = append(out, n.Kind)
+			}
+			return out
+		}
+		for _, e := range []orders.EventArgs{
+			{Event: orders.EventAtRisk, Order: o.Number, Entry: flag("not_sent")},
+			{Event: orders.EventReady, Order: o.Number, Entry: flag("x")},
+			{Event: orders.EventAtRiskCleared, Order: o.Number, Entry: flag("x")},
+		} {
+			if err := f.svc.OnEvent(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := kinds(); len(got) != 0 {
+			t.Fatalf("notifications %v for events the customer does not hear about", got)
+		}
+		if err := f.svc.OnEvent(ctx, orders.EventArgs{Event: orders.EventAtRisk, Order: o.Number, Entry: flag("late")}); err != nil {
+			t.Fatal(err)
+		}
+		f.Clock.Set(f.Clock.Now().Add(23 * time.Hour))
+		if err := f.svc.OnEvent(ctx, orders.EventArgs{Event: orders.EventAtRisk, Order: o.Number, Entry: flag("restock_late")}); err != nil {
+			t.Fatal(err)
+		}
+		if got := kinds(); !slices.Equal(got, []notify.Kind{notify.KindDelayed}) {
+			t.Fatalf("notifications %v, want one delay notice within 24 hours", got)
+		}
+		f.Clock.Set(f.Clock.Now().Add(2 * time.Hour))
+		if err := f.svc.OnEvent(ctx, orders.EventArgs{Event: orders.EventAtRisk, Order: o.Number, Entry: flag("restock_late")}); err != nil {
+			t.Fatal(err)
+		}
+		if got := kinds(); !slices.Equal(got, []notify.Kind{notify.KindDelayed, notify.KindDelayed}) {
+			t.Fatalf("notifications %v, want a second delay notice after 24 hours", got)
+		}
+	})
+}
