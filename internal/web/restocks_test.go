@@ -52,7 +52,7 @@ func TestConsoleRestockQuestions(t *testing.T) {
 		ops.login(user, pw)
 		r := ops.get("/console/restock-questions")
 		wantStatus(t, r, http.StatusOK)
-		for _, want := range []string{"Fixture Supplier", "MUG-9", q.SupplierSKU, "2 units waited for by\n  1 orders", fmt.Sprintf(`data-question="%d"`, q.ID)} {
+		for _, want := range []string{"Fixture Supplier", "MUG-9", q.SupplierSKU, "2 units\n  waiting in 1 order<", fmt.Sprintf(`data-question="%d"`, q.ID)} {
 			if !strings.Contains(r.body, want) {
 				t.Errorf("questions page lacks %q:\n%s", want, r.body)
 			}
