@@ -109,8 +109,10 @@ func NewPusher(svc *Service, sender *storefront.Sender, log *slog.Logger) *Pushe
 }
 
 // Push sends the coupon to every enabled target it has not reached yet. It
-// returns an error if any target failed (the job is retried for those only).
-// A coupon used or expired is not pushed any more.
+// returns an error if any target failed (the job is retried for those only),
+// and a *BusyError if another sender holds a target's claim (the job
+// snoozes until its lease runs out). A coupon used or expired is not pushed
+// any more.
 func (p *Pusher) Push(ctx context.Context, couponID int64) error {
 	c, err := p.svc.get(ctx, p.svc.db.R, `c.id = $1`, couponID)
 	if err != nil {
@@ -124,17 +126,27 @@ func (p *Pusher) Push(ctx context.Context, couponID int64) error {
 		return err
 	}
 	var errs []error
+	var busy *BusyError
 	for _, t := range targets {
-		ok, err := p.claim(ctx, c.ID, t.ID)
+		ok, held, err := p.claim(ctx, c.ID, t.ID)
 		if err != nil {
 			return err
 		}
 		if !ok {
+			if !held.IsZero() && (busy == nil || held.After(busy.Until)) {
+				busy = &BusyError{CouponID: c.ID, Until: held}
+			}
 			continue
 		}
 		remote, skipped, err := p.send(ctx, c, t)
-		if err := p.finish(ctx, c.ID, t.ID, remote, skipped, err); err != nil {
-			return err
+		// The outcome is recorded even when ctx was cancelled during the
+		// send (the job's timeout): else the claim would hold the row until
+		// its lease ran out and the retry would find it taken.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		ferr := p.finish(fctx, c.ID, t.ID, remote, skipped, err)
+		cancel()
+		if ferr != nil {
+			return ferr
 		}
 		var throttled *storefront.ThrottledError
 		if errors.As(err, &throttled) {
@@ -144,25 +156,57 @@ func (p *Pusher) Push(ctx context.Context, couponID int64) error {
 			errs = append(errs, fmt.Errorf("push coupon %s to storefront target %d (%s): %w", c.Code, t.ID, t.Name, err))
 		}
 	}
+	if len(errs) == 0 && busy != nil {
+		return busy
+	}
 	return errors.Join(errs...)
 }
 
-// claim takes the coupon's row for the target for a lease: false if it is
-// pushed or skipped already, or another sender holds it.
-func (p *Pusher) claim(ctx context.Context, coupon, target int64) (bool, error) {
+// BusyError is Push's answer when another sender holds the claim of a
+// target that still lacks the coupon: the push is not done, and should be
+// tried again once the claim's lease has run out (Until). The push job
+// snoozes until then.
+type BusyError struct {
+	CouponID int64
+	Until    time.Time
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("coupon %d is being pushed by another sender until %s; try again then", e.CouponID, e.Until.Format(time.RFC3339))
+}
+
+// claim takes the coupon's row for the target for a lease. It returns false
+// if the row is pushed or skipped already (held zero), or if another sender
+// holds it (held is when that claim's lease runs out).
+func (p *Pusher) claim(ctx context.Context, coupon, target int64) (ok bool, held time.Time, err error) {
 	now := p.svc.clock()
 	if _, err := p.svc.db.W.ExecContext(ctx, `INSERT INTO coupon_pushes (coupon_id, target_id, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (coupon_id, target_id) DO NOTHING`, coupon, target, now); err != nil {
-		return false, fmt.Errorf("claim coupon %d for target %d: %w", coupon, target, err)
+		return false, time.Time{}, fmt.Errorf("claim coupon %d for target %d: %w", coupon, target, err)
 	}
 	res, err := p.svc.db.W.ExecContext(ctx, `UPDATE coupon_pushes SET claimed_until = $3, attempts = attempts + 1, updated_at = $4
 		WHERE coupon_id = $1 AND target_id = $2 AND pushed_at IS NULL AND skipped = '' AND (claimed_until IS NULL OR claimed_until <= $4)`,
 		coupon, target, now.Add(p.lease), now)
 	if err != nil {
-		return false, fmt.Errorf("claim coupon %d for target %d: %w", coupon, target, err)
+		return false, time.Time{}, fmt.Errorf("claim coupon %d for target %d: %w", coupon, target, err)
 	}
 	n, err := res.RowsAffected()
-	return n == 1, err
+	if err != nil || n == 1 {
+		return n == 1, time.Time{}, err
+	}
+	var until sql.NullTime
+	err = p.svc.db.W.QueryRowContext(ctx, `SELECT claimed_until FROM coupon_pushes
+		WHERE coupon_id = $1 AND target_id = $2 AND pushed_at IS NULL AND skipped = ''`, coupon, target).Scan(&until)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, time.Time{}, nil // pushed or skipped
+	case err != nil:
+		return false, time.Time{}, fmt.Errorf("claim coupon %d for target %d: %w", coupon, target, err)
+	case !until.Valid:
+		// Let go between our two statements: the retry will take it.
+		return false, now.Add(time.Second), nil
+	}
+	return false, until.Time.UTC(), nil
 }
 
 // finish records the outcome of a send and lets go of the claim.
@@ -351,7 +395,8 @@ func (w *PushWorker) NextRetry(job *river.Job[PushArgs]) time.Time {
 	return w.Pusher.svc.now().Add(d)
 }
 
-// Work pushes the coupon. A storefront asking to wait long snoozes the job.
+// Work pushes the coupon. A storefront asking to wait long, or a target
+// claimed by another sender, snoozes the job.
 func (w *PushWorker) Work(ctx context.Context, job *river.Job[PushArgs]) error {
 	if w.Pusher == nil {
 		return errors.New("coupon push: the worker has no pusher")
@@ -360,6 +405,10 @@ func (w *PushWorker) Work(ctx context.Context, job *river.Job[PushArgs]) error {
 	var throttled *storefront.ThrottledError
 	if errors.As(err, &throttled) {
 		return river.JobSnooze(throttled.After)
+	}
+	var busy *BusyError
+	if errors.As(err, &busy) {
+		return river.JobSnooze(max(busy.Until.Sub(w.Pusher.svc.now()), 0) + time.Second)
 	}
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -44,6 +45,7 @@ type fakeStorefront struct {
 	shopVars []map[string]any // variables of accepted creations
 	hooks    []coupons.WebhookBody
 	accepted map[string]int // "shopify:CODE" / "webhook:CODE" → times accepted
+	onHook   func()         // called (unlocked) before a webhook request is answered
 }
 
 func newFake(t *testing.T, now func() time.Time) *fakeStorefront {
@@ -104,6 +106,11 @@ func (f *fakeStorefront) serve(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{"data":{"discountCodeBasicCreate":{"codeDiscountNode":{"id":"gid://shopify/DiscountCodeNode/` +
 			strconv.Itoa(len(f.shopVars)) + `"},"userErrors":[]}}}`))
 	case "/hook":
+		if f.onHook != nil {
+			f.mu.Unlock()
+			f.onHook()
+			f.mu.Lock()
+		}
 		if err := storefront.Verify([]byte(hookSecret), r.Header.Get(storefront.SignatureHeader), body, f.now(), time.Minute); err != nil {
 			f.t.Errorf("webhook signature: %v", err)
 			http.Error(w, "bad signature", http.StatusUnauthorized)
@@ -313,7 +320,10 @@ func TestPushConcurrent(t *testing.T) {
 			var wg sync.WaitGroup
 			for range 4 {
 				wg.Go(func() {
-					if err := p.pusher.Push(ctx, c.ID); err != nil {
+					// A sender that finds a target claimed by another is
+					// told so (busy, to try again), not that it is done.
+					var busy *coupons.BusyError
+					if err := p.pusher.Push(ctx, c.ID); err != nil && !errors.As(err, &busy) {
 						t.Errorf("push: %v", err)
 					}
 				})
@@ -322,6 +332,9 @@ func TestPushConcurrent(t *testing.T) {
 			requests, accepted := p.fake.snapshot()
 			if requests != 2 || accepted["shopify:"+c.Code] != 1 || accepted["webhook:"+c.Code] != 1 {
 				t.Fatalf("%d requests, accepted %v", requests, accepted)
+			}
+			if err := p.pusher.Push(ctx, c.ID); err != nil {
+				t.Fatalf("push once all are done = %v, want nil", err)
 			}
 		})
 	}
@@ -431,6 +444,63 @@ func TestRepush(t *testing.T) {
 			}
 			if _, err := svc.Repush(ctx, "NOPE"); !apperr.Is(err, apperr.NotFound) {
 				t.Errorf("repush of an unknown code = %v", err)
+			}
+		})
+	}
+}
+
+// TestPushClaimHeldOrCutOff: a push that finds a target claimed by another
+// sender (a crashed or timed-out job whose lease has not run out) says it is
+// busy until the lease ends, so the job tries again instead of finishing with
+// the target never sent the coupon; and a push cut off by its context during
+// the send (the job's timeout) lets go of its claim, so the retry sends.
+func TestPushClaimHeldOrCutOff(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			p := newPushEnv(t, newEnv(t, orderstest.New(t, storetest.Open(t, e), orders.Options{})))
+			c, err := p.c.Issue(ctx, coupons.NewCoupon{Kind: coupons.KindAmount, Amount: eur(t, "3.00"), Reason: "x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Another sender holds the webhook target's row for 5 minutes.
+			now := p.f.Clock.Now().UTC()
+			held := now.Add(5 * time.Minute).Truncate(time.Second)
+			if _, err := p.f.DB.W.ExecContext(ctx, `INSERT INTO coupon_pushes (coupon_id, target_id, claimed_until, attempts, updated_at)
+				VALUES ($1, $2, $3, 1, $4)`, c.ID, p.hook, held, now); err != nil {
+				t.Fatal(err)
+			}
+			err = p.pusher.Push(ctx, c.ID)
+			var busy *coupons.BusyError
+			if !errors.As(err, &busy) || !busy.Until.Equal(held) {
+				t.Fatalf("push with a target claimed elsewhere = %v, want busy until %s", err, held)
+			}
+			if _, accepted := p.fake.snapshot(); accepted["shopify:"+c.Code] != 1 || accepted["webhook:"+c.Code] != 0 {
+				t.Fatalf("accepted = %v", accepted)
+			}
+
+			// The lease runs out; this push is cut off during its send.
+			p.f.Clock.Set(held.Add(time.Second))
+			cctx, cancel := context.WithCancel(ctx)
+			p.fake.mu.Lock()
+			p.fake.onHook = cancel
+			p.fake.mu.Unlock()
+			if err := p.pusher.Push(cctx, c.ID); err == nil {
+				t.Fatal("push cut off by its context succeeded")
+			}
+			p.fake.mu.Lock()
+			p.fake.onHook = nil
+			p.fake.mu.Unlock()
+			// The retry, moments later, takes the row and sends.
+			if err := p.pusher.Push(ctx, c.ID); err != nil {
+				t.Fatalf("retry after the cut-off push = %v", err)
+			}
+			if _, accepted := p.fake.snapshot(); accepted["webhook:"+c.Code] < 1 {
+				t.Fatalf("the webhook target never got the coupon: %v", accepted)
+			}
+			pushes, err := p.c.Pushes(ctx, c.ID)
+			if err != nil || len(pushes) != 2 || pushes[1].PushedAt == nil {
+				t.Fatalf("pushes = %+v, %v", pushes, err)
 			}
 		})
 	}
