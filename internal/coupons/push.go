@@ -258,13 +258,19 @@ func webhookBody(c *Coupon) WebhookBody {
 	return WebhookBody{Topic: TopicCreated, Coupon: w}
 }
 
+// percentFraction writes a whole percent as the exact decimal fraction
+// Shopify takes: 10 is 0.10, 7 is 0.07, 100 is 1.00.
+func percentFraction(percent int) json.Number {
+	return json.Number(fmt.Sprintf("%d.%02d", percent/100, percent%100))
+}
+
 func (p *Pusher) sendShopify(ctx context.Context, c *Coupon, t storefront.Endpoint) (remote, skipped string, err error) {
 	value := map[string]any{}
 	switch c.Kind {
 	case KindPercent:
-		// Shopify takes a fraction between 0 and 1; a whole percent over
-		// 100 is exact in a float64 to well past the second decimal.
-		value["percentage"] = float64(c.Percent) / 100
+		// Shopify takes a fraction between 0 and 1, written as an exact
+		// decimal (never through a float).
+		value["percentage"] = percentFraction(c.Percent)
 	case KindAmount:
 		if t.Currency != "" && t.Currency != c.Amount.Currency {
 			return "", fmt.Sprintf("the coupon is in %s and the store in %s", c.Amount.Currency, t.Currency), nil

@@ -505,3 +505,14 @@ func TestPushClaimHeldOrCutOff(t *testing.T) {
 		})
 	}
 }
+
+// TestPercentFraction: the percentage Shopify gets is the exact decimal of a
+// whole percent, written as a JSON number.
+func TestPercentFraction(t *testing.T) {
+	for p, want := range map[int]string{1: "0.01", 7: "0.07", 10: "0.10", 29: "0.29", 57: "0.57", 100: "1.00"} {
+		b, err := json.Marshal(map[string]any{"percentage": coupons.PercentFraction(p)})
+		if err != nil || string(b) != `{"percentage":`+want+`}` {
+			t.Errorf("%d%% is sent as %s (%v), want %s", p, b, err, want)
+		}
+	}
+}
