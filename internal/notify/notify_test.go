@@ -561,3 +561,38 @@ func TestWhichEventsNotify(t *testing.T) {
 		}
 	})
 }
+
+// TestTemplateValidationEveryBranch: an unknown variable is refused also in
+// a branch the sample data does not take (a cancelled order, a range's else,
+// a with on an empty value), while $, range variables and with's dot are
+// understood.
+func TestTemplateValidationEveryBranch(t *testing.T) {
+	bad := []struct{ body, msg string }{
+		{"{{if .Order.Cancelled}}{{.Order.Nmber}}{{end}}", "unknown variable {{.Order.Nmber}}"},
+		{"x\n{{if eq .Choice \"cancel\"}}{{.Refnd}}{{end}}", "line 2: unknown variable {{.Refnd}}"},
+		{"{{range .Lines}}{{.Titel}}{{end}}", "unknown variable {{.Titel}}"},
+		{"{{range .Lines}}{{else}}{{.Nothing}}{{end}}", "unknown variable {{.Nothing}}"},
+		{"{{with .Coupon}}{{.Cod}}{{end}}", "unknown variable {{.Cod}}"},
+		{"{{range $i, $l := .Lines}}{{$l.Nope}}{{end}}", "unknown variable {{$l.Nope}}"},
+		{"{{if .Order.Cancelled}}{{$.Store.Nam}}{{end}}", "unknown variable {{$.Store.Nam}}"},
+		{"{{with .Order.Window}}{{.Start}}{{end}}", "unknown variable {{.Start}}"},
+	}
+	for _, c := range bad {
+		err := notify.ValidateTemplate(notify.Template{Subject: "Hi", Body: c.body})
+		var ae *apperr.Error
+		if !errors.As(err, &ae) || len(ae.Fields) == 0 || ae.Fields[0].Field != "body" || !strings.Contains(ae.Fields[0].Message, c.msg) {
+			t.Errorf("ValidateTemplate(%q) = %v, want body: %s", c.body, err, c.msg)
+		}
+	}
+	good := []string{
+		"{{range .Lines}}{{$.Order.Number}} {{.Title}} {{.Quantity}}{{else}}none{{end}}",
+		"{{range $i, $l := .Lines}}{{$i}} {{$l.Title}}{{end}}",
+		"{{with .Coupon}}{{.Code}} {{.Value}}{{end}}{{with $c := .Coupon.Code}}{{$c}}{{end}}",
+		"{{if .Order.Cancelled}}{{.Order.Number}}{{else if .Refund}}{{.Refund}}{{end}} {{len .Lines}} {{(index .Lines 0).Title}}",
+	}
+	for _, body := range good {
+		if err := notify.ValidateTemplate(notify.Template{Subject: "Hi", Body: body}); err != nil {
+			t.Errorf("ValidateTemplate(%q) = %v, want nil", body, err)
+		}
+	}
+}

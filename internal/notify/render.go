@@ -147,11 +147,14 @@ func render(t Template, d Data, loc string, b brand) (Message, error) {
 	return Message{Subject: subject, Text: text + "\n", HTML: h.String()}, nil
 }
 
-// execute runs one template: unknown variables fail (missingkey=error for
-// maps; a struct's unknown field always fails).
+// execute runs one template: unknown variables fail, in every branch
+// (checkFields), not only in those d takes.
 func execute(name, src string, d Data) (string, error) {
 	t, err := template.New(name).Option("missingkey=error").Parse(src)
 	if err != nil {
+		return "", templateError(name, err)
+	}
+	if err := checkFields(t); err != nil {
 		return "", templateError(name, err)
 	}
 	var b bytes.Buffer
