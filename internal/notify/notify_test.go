@@ -596,3 +596,45 @@ func TestTemplateValidationEveryBranch(t *testing.T) {
 		}
 	}
 }
+
+// cancellingMailer takes the message and then ends the sender's context, as
+// a job's timeout or a shutdown does right after the server's OK.
+type cancellingMailer struct {
+	cancel context.CancelFunc
+	sent   int
+}
+
+func (m *cancellingMailer) Send(ctx context.Context, _ mail.Message) (string, error) {
+	m.sent++
+	m.cancel()
+	return fmt.Sprintf("<m%d@test>", m.sent), nil
+}
+
+// TestSentRecordedAfterCancel: a message the mail server took is recorded
+// as sent even when the job's context ends right after, so that neither a
+// retry after the lease nor a rescued job sends it again.
+func TestSentRecordedAfterCancel(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.stock(t)
+		o := f.place(t, "en")
+		f.handle(t, f.svc, o.Number)
+		list, _ := f.svc.ForOrder(ctx, o.Number)
+		m := &cancellingMailer{}
+		svc := notify.New(db, f.Orders, f.queue, notify.NewTransport(db, m, "shop@example.com"), f.Clock.Now,
+			notify.Options{Logger: slog.New(slog.DiscardHandler)})
+		jctx, cancel := context.WithCancel(ctx)
+		m.cancel = cancel
+		if err := svc.Deliver(jctx, list[0].ID, false); err != nil {
+			t.Fatalf("deliver: %v", err)
+		}
+		n, _ := svc.Get(ctx, list[0].ID)
+		if n.State != notify.StateSent || n.MessageID != "<m1@test>" || n.SentAt == nil {
+			t.Fatalf("after the server took it and the context ended: %+v, want sent", n)
+		}
+		f.Clock.Set(f.Clock.Now().Add(time.Hour)) // past the lease
+		if err := svc.Deliver(ctx, list[0].ID, false); err != nil || m.sent != 1 {
+			t.Fatalf("a later attempt: %v, %d sends, want none more", err, m.sent)
+		}
+	})
+}

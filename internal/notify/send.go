@@ -126,6 +126,11 @@ func (s *Service) Deliver(ctx context.Context, id int64, last bool) error {
 	msgID, sendErr := s.mail.Send(ctx, mail.Message{To: []string{n.Recipient}, Subject: n.Subject, Text: n.Text, HTML: n.HTML,
 		ReplyTo: st.Branding.SupportEmail,
 		Headers: map[string]string{"X-Orderly-Order": strconv.FormatInt(n.Order, 10), "X-Orderly-Notification": strconv.FormatInt(id, 10)}})
+	// What happened is recorded even when ctx ended meanwhile (the job's
+	// timeout, a shutdown): a message the server took must not stay
+	// "sending" (its lease would let a retry send it again), and a failed
+	// one must be retried, not left claimed.
+	ctx = context.WithoutCancel(ctx)
 	now = s.clock()
 	if sendErr == nil {
 		if _, err := s.db.W.ExecContext(ctx, `UPDATE notifications SET state = 'sent', message_id = $1, last_error = '', sent_at = $2, updated_at = $2
