@@ -528,6 +528,17 @@ func TestValidation(t *testing.T) {
 				{webhooks.SubscriptionInput{URL: "https://localhost/h", Events: []string{"*"}}, "url", "localhost is refused"},
 				{webhooks.SubscriptionInput{URL: "https://10.1.2.3/h", Events: []string{"*"}}, "url", "private or local address"},
 				{webhooks.SubscriptionInput{URL: "https://[::1]:8443/h", Events: []string{"*"}}, "url", "private or local address"},
+				{webhooks.SubscriptionInput{URL: "https://[64:ff9b::a9fe:a9fe]/h", Events: []string{"*"}}, "url", "private or local address"},
+				{webhooks.SubscriptionInput{URL: "https://[2002:a00:1::1]/h", Events: []string{"*"}}, "url", "private or local address"},
+				{webhooks.SubscriptionInput{URL: "https://[::ffff:169.254.169.254]/h", Events: []string{"*"}}, "url", "private or local address"},
+				{webhooks.SubscriptionInput{URL: "https://[::a00:1]/h", Events: []string{"*"}}, "url", "private or local address"},
+				{webhooks.SubscriptionInput{URL: "https://0.1.2.3/h", Events: []string{"*"}}, "url", "private or local address"},
+				{webhooks.SubscriptionInput{URL: "https://198.18.0.1/h", Events: []string{"*"}}, "url", "private or local address"},
+				{webhooks.SubscriptionInput{URL: "https://240.0.0.1/h", Events: []string{"*"}}, "url", "private or local address"},
+				{webhooks.SubscriptionInput{URL: "https://192.0.0.170/h", Events: []string{"*"}}, "url", "private or local address"},
+				{webhooks.SubscriptionInput{URL: "https://100.64.0.1/h", Events: []string{"*"}}, "url", "private or local address"},
+				{webhooks.SubscriptionInput{URL: "https://[fd00:ec2::254]/h", Events: []string{"*"}}, "url", "private or local address"},
+				{webhooks.SubscriptionInput{URL: "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/h", Events: []string{"*"}}, "url", "private or local address"},
 				{webhooks.SubscriptionInput{URL: "ftp://erp.example.com/h", Events: []string{"*"}}, "url", `scheme "ftp"`},
 				{webhooks.SubscriptionInput{URL: "erp.example.com/h", Events: []string{"*"}}, "url", "not an absolute URL"},
 				{webhooks.SubscriptionInput{URL: "https://u:p@erp.example.com/h", Events: []string{"*"}}, "url", "user or password"},
@@ -549,6 +560,12 @@ func TestValidation(t *testing.T) {
 				}
 				if !found {
 					t.Errorf("%+v: fields %+v, want %s: %q", c.in, ae.Fields, c.field, c.msg)
+				}
+			}
+			// Public addresses, also behind NAT64 or 6to4, are taken.
+			for _, u := range []string{"https://8.8.8.8/h", "https://[2606:4700::1111]/h", "https://[64:ff9b::808:808]/h", "https://[2002:808:808::1]/h"} {
+				if _, err := strict.Create(ctx, webhooks.SubscriptionInput{URL: u, Events: []string{"*"}}); err != nil {
+					t.Errorf("public URL %s refused: %v", u, err)
 				}
 			}
 			sub, err := strict.Create(ctx, webhooks.SubscriptionInput{URL: " https://erp.example.com/h ", Events: []string{"order.shipped", "*"}})
