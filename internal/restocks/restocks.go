@@ -446,7 +446,10 @@ func (s *Service) Answer(ctx context.Context, supplierID, id int64, in AnswerInp
 
 // CloseSettled closes the open questions no longer needed: the variant has
 // no backordered units, or a restock date became known another way (a feed,
-// or staff). It returns how many it closed.
+// or staff). In the latter case the waiting lines get the date and their
+// orders order.restock_expected, in the same transaction, as an answer
+// would: their customers had only an estimate. It returns how many questions
+// it closed.
 func (s *Service) CloseSettled(ctx context.Context) (int, error) {
 	rows, err := s.db.R.QueryContext(ctx, `SELECT DISTINCT variant_id FROM restock_questions WHERE status = 'open' ORDER BY variant_id`)
 	if err != nil {
@@ -482,6 +485,12 @@ func (s *Service) CloseSettled(ctx context.Context) (int, error) {
 				}
 				if at != nil {
 					reason = "a restock date is known: " + at.Format(time.DateOnly)
+					// The question was open, so the waiting customers have
+					// only an estimate: they are told the date now, as an
+					// answer would tell them.
+					if _, err := s.orders.SetKnownRestock(ctx, tx, v, *at, "a restock date became known"); err != nil {
+						return err
+					}
 				}
 			}
 			if reason == "" {

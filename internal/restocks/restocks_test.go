@@ -316,6 +316,48 @@ func TestAnswerUnknownAndDiscontinued(t *testing.T) {
 	})
 }
 
+// A feed date for a SKU with open questions closes them and tells the
+// waiting orders the date, once.
+func TestCloseSettledByAFeedDate(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		o1, e := w.place(t, "a@example.com", 2)
+		if err := w.svc.OnBackordered(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		day := time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)
+		if _, err := db.W.ExecContext(ctx, `INSERT INTO supplier_offer_restocks (offer_id, expected_at, updated_at) VALUES ($1, $2, $3)`,
+			w.secondOf, day, orderstest.T0); err != nil {
+			t.Fatal(err)
+		}
+		before := len(events(t, db))
+		for range 2 {
+			if _, err := w.svc.CloseSettled(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if qs := open(t, w.svc, 0); len(qs) != 0 {
+			t.Fatalf("open after a feed date: %+v", qs)
+		}
+		var told []int64
+		for _, e := range events(t, db)[before:] {
+			if e.Event == orders.EventRestockExpected {
+				told = append(told, e.Order)
+			}
+		}
+		if !slices.Equal(told, []int64{o1}) {
+			t.Errorf("order.restock_expected for %v, want once for %d", told, o1)
+		}
+		o, err := w.f.Orders.Get(ctx, o1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at := o.Lines[0].ExpectedAt; at == nil || !at.Equal(day) {
+			t.Errorf("line expected %v, want %v", at, day)
+		}
+	})
+}
+
 func TestCloseSettled(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
