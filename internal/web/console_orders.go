@@ -15,6 +15,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/customers"
 	"github.com/orderly-oms/orderly/internal/notify"
+	"github.com/orderly-oms/orderly/internal/orderlinks"
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/purchasing"
 	"github.com/orderly-oms/orderly/internal/routing"
@@ -560,6 +561,12 @@ type orderView struct {
 	// (console_notifications.go); recipients show with ShowCustomer only.
 	Notifications []notify.Notification
 
+	// CustomerChoices are what the customer may choose for waiting or
+	// delayed lines (customer_page.go); CustomerLink opens the customer's
+	// page (orders:write only: a choice made there counts).
+	CustomerChoices []orders.LineChoices
+	CustomerLink    string
+
 	// Failed is the refused action's message, shown at the top of the page.
 	Failed string
 	Form   string
@@ -665,6 +672,13 @@ func (s *Server) loadOrder(r *http.Request) (*orderView, error) {
 	}
 	if err := s.loadFulfilment(r, v); err != nil {
 		return nil, err
+	}
+	if v.CustomerChoices, err = s.cfg.Orders.Choices(ctx, number); err != nil {
+		return nil, err
+	}
+	if p.Can(auth.OrdersWrite) && s.cfg.OrderLinks != nil {
+		// A link valid for a day: staff see the page as the customer does.
+		v.CustomerLink = orderlinks.Path(s.cfg.OrderLinks.Token(number, s.now().Add(24*time.Hour)))
 	}
 	return v, nil
 }

@@ -63,6 +63,7 @@ func (s *Server) registerCustomerPage() {
 	}
 	if p.links != nil {
 		p.formKey = []byte(p.links.Token(0, time.Unix(0, 0)))
+		s.cfg.OrderLinks = p.links // the console's order page links to it
 	}
 	s.page("GET /o/{token}", auth.Public, p.show)
 	s.page("POST /o/{token}/lines/{line}/choice", auth.Public, p.choose)
