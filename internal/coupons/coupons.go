@@ -367,8 +367,11 @@ func checkValue(fs *apperr.Fields, kind Kind, percent int, amount money.Money) {
 		if !money.ValidCurrency(amount.Currency) {
 			fs.Add("amount.currency", "unknown currency %q", amount.Currency)
 		}
-		if amount.Amount <= 0 || amount.Amount > money.MaxAmount {
+		switch {
+		case amount.Amount <= 0:
 			fs.Add("amount", "must be more than zero (got %s)", amount.Decimal())
+		case amount.Amount > money.MaxAmount:
+			fs.Add("amount", "must be at most %d in minor units (got %d)", money.MaxAmount, amount.Amount)
 		}
 	default:
 		fs.Add("kind", "must be percent or amount (got %q)", kind)

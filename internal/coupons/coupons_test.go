@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -421,6 +422,59 @@ func TestIssueValidationAndList(t *testing.T) {
 			check(coupons.Filter{Limit: 1}, m.Code)
 			if _, err := env.c.List(ctx, coupons.Filter{State: "gone"}); !apperr.Is(err, apperr.Invalid) {
 				t.Errorf("bad state filter = %v", err)
+			}
+		})
+	}
+}
+
+// TestValueErrorsSaySo: an amount refused says what is wrong with it, once:
+// too large is not "must be more than zero", nor "must not be negative".
+func TestValueErrorsSaySo(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			env := newEnv(t, orderstest.New(t, storetest.Open(t, e), orders.Options{}))
+			huge := money.Money{Amount: money.MaxAmount + 1, Currency: "EUR"}
+			for _, c := range []struct {
+				name string
+				err  func() error
+				want string
+			}{
+				{"issue, too large", func() error {
+					_, err := env.c.Issue(ctx, coupons.NewCoupon{Kind: coupons.KindAmount, Amount: huge, Reason: "x"})
+					return err
+				}, "must be at most"},
+				{"issue, zero", func() error {
+					_, err := env.c.Issue(ctx, coupons.NewCoupon{Kind: coupons.KindAmount, Amount: money.Money{Currency: "EUR"}, Reason: "x"})
+					return err
+				}, "must be more than zero"},
+				{"enabled policy, too large", func() error {
+					_, err := env.c.SetPolicy(ctx, coupons.Policy{Enabled: true, Kind: coupons.KindAmount, Amount: huge, ValidityDays: 30})
+					return err
+				}, "must be at most"},
+				{"disabled policy, too large", func() error {
+					_, err := env.c.SetPolicy(ctx, coupons.Policy{Kind: coupons.KindAmount, Amount: huge, ValidityDays: 30})
+					return err
+				}, "must be at most"},
+				{"disabled policy, negative", func() error {
+					_, err := env.c.SetPolicy(ctx, coupons.Policy{Kind: coupons.KindAmount, Amount: money.Money{Amount: -5, Currency: "EUR"}, ValidityDays: 30})
+					return err
+				}, "must not be negative"},
+			} {
+				var ae *apperr.Error
+				if err := c.err(); !errors.As(err, &ae) || ae.Code != apperr.Invalid {
+					t.Errorf("%s: %v, want invalid", c.name, err)
+					continue
+				}
+				var msgs []string
+				for _, f := range ae.Fields {
+					if f.Field == "amount" {
+						msgs = append(msgs, f.Message)
+					}
+				}
+				if len(msgs) != 1 || !strings.Contains(msgs[0], c.want) {
+					t.Errorf("%s: amount errors %q, want one saying %q", c.name, msgs, c.want)
+				}
 			}
 		})
 	}

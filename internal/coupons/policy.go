@@ -73,8 +73,14 @@ func (s *Service) SetPolicy(ctx context.Context, p Policy) (Policy, error) {
 	if p.Amount.Currency != "" && !money.ValidCurrency(p.Amount.Currency) {
 		fs.Add("amount.currency", "unknown currency %q (want an ISO 4217 code such as EUR)", p.Amount.Currency)
 	}
-	if p.Amount.Amount < 0 || p.Amount.Amount > money.MaxAmount {
-		fs.Add("amount", "must not be negative")
+	if !p.Enabled && (p.Kind == KindPercent || p.Kind == KindAmount) {
+		// An enabled policy's amount was checked with its value above.
+		switch {
+		case p.Amount.Amount < 0:
+			fs.Add("amount", "must not be negative (got %s)", p.Amount.Decimal())
+		case p.Amount.Amount > money.MaxAmount:
+			fs.Add("amount", "must be at most %d in minor units (got %d)", money.MaxAmount, p.Amount.Amount)
+		}
 	}
 	if p.ValidityDays < 1 || p.ValidityDays > MaxValidityDays {
 		fs.Add("validity_days", "must be between 1 and %d (got %d)", MaxValidityDays, p.ValidityDays)
