@@ -638,3 +638,39 @@ func TestSentRecordedAfterCancel(t *testing.T) {
 		}
 	})
 }
+
+// TestClaimedNotificationRetried: a notification left "sending" by an
+// attempt that could not record its outcome is not dropped by the next
+// attempt within the lease (a temporary error: River tries again later);
+// after the lease that attempt sends it, once.
+func TestClaimedNotificationRetried(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.stock(t)
+		o := f.place(t, "en")
+		f.handle(t, f.svc, o.Number)
+		list, _ := f.svc.ForOrder(ctx, o.Number)
+		id := list[0].ID
+		if _, err := db.W.ExecContext(ctx, `UPDATE notifications SET state = 'sending', attempts = 1, claimed_at = $1 WHERE id = $2`,
+			f.Clock.Now(), id); err != nil {
+			t.Fatal(err)
+		}
+		f.Clock.Set(f.Clock.Now().Add(time.Minute))
+		if err := f.svc.Deliver(ctx, id, false); !mail.Temporary(err) {
+			t.Fatalf("deliver within the lease = %v, want a temporary error (retry later), not the end of the job", err)
+		}
+		if got := len(f.smtp.Messages()); got != 0 {
+			t.Fatalf("%d messages sent within the lease", got)
+		}
+		f.Clock.Set(f.Clock.Now().Add(10 * time.Minute))
+		if err := f.svc.Deliver(ctx, id, false); err != nil {
+			t.Fatalf("deliver after the lease: %v", err)
+		}
+		if err := f.svc.Deliver(ctx, id, false); err != nil {
+			t.Fatalf("deliver once sent: %v", err)
+		}
+		if n, _ := f.svc.Get(ctx, id); n.State != notify.StateSent || len(f.smtp.Messages()) != 1 {
+			t.Fatalf("after the lease: %+v, %d messages; want sent once", n, len(f.smtp.Messages()))
+		}
+	})
+}

@@ -112,7 +112,18 @@ func (s *Service) Deliver(ctx context.Context, id int64, last bool) error {
 		return &mail.Error{Op: "send", Temporary: true, Err: fmt.Errorf("claim notification %d: %w", id, err)}
 	}
 	if n, _ := r.RowsAffected(); n == 0 {
-		return nil // sent, or with another job
+		var st State
+		err := s.db.R.QueryRowContext(ctx, `SELECT state FROM notifications WHERE id = $1`, id).Scan(&st)
+		switch {
+		case errors.Is(err, sql.ErrNoRows), err == nil && st != StateSending:
+			return nil // sent
+		case err != nil:
+			return &mail.Error{Op: "send", Temporary: true, Err: fmt.Errorf("read notification %d: %w", id, err)}
+		}
+		// Claimed within the lease: by another job now, or by an attempt that
+		// could not record its outcome. Try again later rather than end this
+		// job: once the lease is over, this job is the one that sends it.
+		return &mail.Error{Op: "send", Temporary: true, Err: fmt.Errorf("notification %d is being sent by another attempt", id)}
 	}
 	n, err := s.Get(ctx, id)
 	if err != nil {
