@@ -674,3 +674,34 @@ func TestClaimedNotificationRetried(t *testing.T) {
 		}
 	})
 }
+
+// TestCustomerValuesEscaped: a customer's name with markup reaches the
+// HTML email escaped (text as the customer typed it), and in a store's
+// subject it stays one header line.
+func TestCustomerValuesEscaped(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.stock(t)
+		in := orderstest.Input("ana@example.com", "MUG-1", 1)
+		in.Customer.Locale = "en"
+		in.ShippingAddress.Name = `<img src=x onerror=alert(1)> "Ana" & Co`
+		p, err := f.Orders.Place(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := f.svc.Preview(ctx, notify.KindConfirmed, "en", p.Order.Number,
+			&notify.Template{Subject: "Hi {{.Customer.Name}}\nBcc: x@example.com", Body: "Dear {{.Customer.Name}},\n\n{{.Link}}"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(m.HTML, "<img src=x") || !strings.Contains(m.HTML, "&lt;img src=x onerror=alert(1)&gt; &#34;Ana&#34; &amp; Co") {
+			t.Errorf("HTML does not escape the name:\n%s", m.HTML)
+		}
+		if !strings.Contains(m.Text, `Dear <img src=x onerror=alert(1)> "Ana" & Co,`) {
+			t.Errorf("text changed the name:\n%s", m.Text)
+		}
+		if strings.ContainsAny(m.Subject, "\r\n") {
+			t.Errorf("subject %q spans lines", m.Subject)
+		}
+	})
+}
