@@ -6,8 +6,10 @@ import (
 	"database/sql"
 	"errors"
 	"io"
+	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -475,6 +477,73 @@ func TestValueErrorsSaySo(t *testing.T) {
 				if len(msgs) != 1 || !strings.Contains(msgs[0], c.want) {
 					t.Errorf("%s: amount errors %q, want one saying %q", c.name, msgs, c.want)
 				}
+			}
+		})
+	}
+}
+
+// TestConcurrentRedeemAndApology: on both engines, of several redeems of
+// one coupon at once exactly one wins and the rest are conflicts; and
+// several transactions issuing the same order's apology at once all get the
+// one coupon (the unique index, then a read of the winner's row).
+func TestConcurrentRedeemAndApology(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			env := newEnv(t, orderstest.New(t, storetest.Open(t, e), orders.Options{}))
+			c, err := env.c.Issue(ctx, coupons.NewCoupon{Kind: coupons.KindPercent, Percent: 10, Reason: "x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 6
+			errs := make(chan error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					_, err := env.c.Redeem(ctx, c.Code, fmt.Sprintf("order %d", i))
+					errs <- err
+				})
+			}
+			wg.Wait()
+			close(errs)
+			won := 0
+			for err := range errs {
+				switch {
+				case err == nil:
+					won++
+				case !apperr.Is(err, apperr.Conflict):
+					t.Errorf("redeem = %v, want a conflict", err)
+				}
+			}
+			if won != 1 {
+				t.Fatalf("%d redeems won, want 1", won)
+			}
+
+			env.setPolicy(t, coupons.Policy{Enabled: true, Kind: coupons.KindPercent, Percent: 10, ValidityDays: 30, Prefix: "SORRY"})
+			codes := make(chan string, n)
+			for range n {
+				wg.Go(func() {
+					err := env.f.DB.InTx(ctx, func(tx *sql.Tx) error {
+						c, err := env.c.IssueApologyTx(ctx, tx, env.order, "EUR", "cancelled")
+						if err == nil {
+							codes <- c.Code
+						}
+						return err
+					})
+					if err != nil {
+						t.Errorf("IssueApologyTx: %v", err)
+					}
+				})
+			}
+			wg.Wait()
+			close(codes)
+			seen := map[string]bool{}
+			for code := range codes {
+				seen[code] = true
+			}
+			list, err := env.c.ForOrder(ctx, env.order)
+			if err != nil || len(list) != 1 || len(seen) != 1 || !seen[list[0].Code] {
+				t.Fatalf("apologies %+v (%v), codes handed out %v: want one", list, err, seen)
 			}
 		})
 	}
