@@ -255,7 +255,7 @@ A página do seu pedido: {{.Link}}`,
 {{if .Refund}}
 Ti rimborsiamo {{.Refund}} sul metodo di pagamento originale.
 {{end}}{{if .Coupon.Code}}
-Ci scusiamo per il disagio. Ecco un coupon{{with .Coupon.Value}} di {{.}} di sconto{{end}} per il prossimo ordine: {{.Coupon.Code}}{{with .Coupon.Expires}} (valido fino al {{.}}){{end}}.
+Ci scusiamo per il disagio. Ecco un coupon per il prossimo ordine: {{.Coupon.Code}}{{with .Coupon.Value}}, sconto {{.}}{{end}}{{with .Coupon.Expires}}, valido fino al {{.}}{{end}}.
 {{end}}
 La pagina del tuo ordine: {{.Link}}`,
 		},
@@ -288,7 +288,7 @@ A página do seu pedido: {{.Link}}`,
 			Body: `Ciao{{with .Customer.Name}} {{.}}{{end}},
 
 grazie per avercelo detto.
-{{if eq .Choice "wait"}}Hai scelto di aspettare{{if .Expected}}: prevediamo gli articoli il {{.Expected}}{{end}}. Li spediamo appena arrivano.{{else if eq .Choice "swap"}}Hai scelto di sostituire{{with .SwapTitle}} con {{.}}{{end}}. Spediamo il nuovo articolo il prima possibile.{{if .Refund}} Ti rimborsiamo la differenza, {{.Refund}}.{{end}}{{else if eq .Choice "cancel"}}Hai scelto di annullare. Gli articoli sono annullati{{if .Refund}} e ti rimborsiamo {{.Refund}} sul metodo di pagamento originale{{end}}.{{if .Coupon.Code}} Ci scusiamo per l'attesa: ecco un coupon{{with .Coupon.Value}} di {{.}} di sconto{{end}} per il prossimo ordine: {{.Coupon.Code}}{{with .Coupon.Expires}} (valido fino al {{.}}){{end}}.{{end}}{{else}}La tua scelta è registrata.{{end}}
+{{if eq .Choice "wait"}}Hai scelto di aspettare{{if .Expected}}: prevediamo gli articoli il {{.Expected}}{{end}}. Li spediamo appena arrivano.{{else if eq .Choice "swap"}}Hai scelto di sostituire{{with .SwapTitle}} con {{.}}{{end}}. Spediamo il nuovo articolo il prima possibile.{{if .Refund}} Ti rimborsiamo la differenza, {{.Refund}}.{{end}}{{else if eq .Choice "cancel"}}Hai scelto di annullare. Gli articoli sono annullati{{if .Refund}} e ti rimborsiamo {{.Refund}} sul metodo di pagamento originale{{end}}.{{if .Coupon.Code}} Ci scusiamo per l'attesa. Ecco un coupon per il prossimo ordine: {{.Coupon.Code}}{{with .Coupon.Value}}, sconto {{.}}{{end}}{{with .Coupon.Expires}}, valido fino al {{.}}{{end}}.{{end}}{{else}}La tua scelta è registrata.{{end}}
 {{range .Lines}}
 - {{.Quantity}} × {{.Title}}{{end}}
 
