@@ -710,3 +710,51 @@ func TestCustomerValuesEscaped(t *testing.T) {
 		}
 	})
 }
+
+// TestBuiltinLocalesAlike: every built-in template in pt-BR and it uses the
+// same variables as the English one (nothing the customer should read is
+// left out of a translation) and keeps no English wording.
+func TestBuiltinLocalesAlike(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		list, err := f.svc.Templates(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vars := func(s string) []string {
+			var out []string
+			for _, action := range strings.Split(s, "{{")[1:] {
+				action, _, _ = strings.Cut(action, "}}")
+				for _, w := range strings.Fields(action) {
+					if strings.HasPrefix(w, ".") && len(w) > 1 && !slices.Contains(out, w) {
+						out = append(out, w)
+					}
+				}
+			}
+			slices.Sort(out)
+			return out
+		}
+		english := []string{"Hello", "thank you", "your order", "expected", "Order ", "we ", "items", "refund"}
+		en := map[notify.Kind]notify.Template{}
+		for _, st := range list {
+			if st.Locale == "en" {
+				en[st.Kind] = st.Builtin
+			}
+		}
+		for _, st := range list {
+			if st.Locale == "en" {
+				continue
+			}
+			b := st.Builtin
+			if got, want := vars(b.Subject+b.Body), vars(en[st.Kind].Subject+en[st.Kind].Body); !slices.Equal(got, want) {
+				t.Errorf("%s/%s uses %v, English uses %v", st.Kind, st.Locale, got, want)
+			}
+			words := b.Subject + "\n" + b.Body
+			for _, w := range english {
+				if strings.Contains(words, w) {
+					t.Errorf("%s/%s has English %q:\n%s", st.Kind, st.Locale, w, words)
+				}
+			}
+		}
+	})
+}
