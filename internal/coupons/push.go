@@ -272,7 +272,12 @@ func (p *Pusher) sendShopify(ctx context.Context, c *Coupon, t storefront.Endpoi
 		// decimal (never through a float).
 		value["percentage"] = percentFraction(c.Percent)
 	case KindAmount:
-		if t.Currency != "" && t.Currency != c.Amount.Currency {
+		// Shopify applies the amount in the store's currency: unless that
+		// is known to be the coupon's, 5.00 EUR could become 5.00 USD off.
+		if t.Currency == "" {
+			return "", fmt.Sprintf("the coupon is in %s and the target's store currency is not set: set it and push again", c.Amount.Currency), nil
+		}
+		if t.Currency != c.Amount.Currency {
 			return "", fmt.Sprintf("the coupon is in %s and the store in %s", c.Amount.Currency, t.Currency), nil
 		}
 		value["discountAmount"] = map[string]any{"amount": c.Amount.Decimal(), "appliesOnEachItem": false}

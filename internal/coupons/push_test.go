@@ -419,6 +419,23 @@ func TestRepush(t *testing.T) {
 			if len(pushes) != 2 || pushes[0].PushedAt != nil || !strings.Contains(pushes[0].Skipped, "the store in USD") || pushes[1].PushedAt == nil {
 				t.Fatalf("pushes = %+v", pushes)
 			}
+			// A shop whose currency is not set is not sent an amount
+			// (Shopify would take it in the shop's currency, whatever that is).
+			none := ""
+			if _, err := sf.UpdateTarget(ctx, p.shop, storefront.TargetPatch{Currency: &none}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Repush(ctx, c.Code); err != nil {
+				t.Fatalf("repush: %v", err)
+			}
+			if err := p.pusher.Push(ctx, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			pushes, _ = svc.Pushes(ctx, c.ID)
+			if _, accepted := p.fake.snapshot(); accepted["shopify:"+c.Code] != 0 || pushes[0].PushedAt != nil ||
+				!strings.Contains(pushes[0].Skipped, "currency is not set") {
+				t.Fatalf("an amount coupon pushed to a shop of unknown currency: accepted %v, pushes %+v", accepted, pushes)
+			}
 			eurCur := "EUR"
 			if _, err := sf.UpdateTarget(ctx, p.shop, storefront.TargetPatch{Currency: &eurCur}); err != nil {
 				t.Fatal(err)
