@@ -23,6 +23,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/riverqueue/river"
 
@@ -172,8 +173,10 @@ func (s *Service) validate(in SubscriptionInput) (string, []string, error) {
 	if msg := s.checkURL(u); msg != "" {
 		f.Add("url", "%s", msg)
 	}
-	if len(in.Description) > 500 {
-		f.Add("description", "must be at most 500 characters, got %d", len(in.Description))
+	if n := utf8.RuneCountInString(in.Description); n > 500 {
+		f.Add("description", "must be at most 500 characters, got %d", n)
+	} else if !utf8.ValidString(in.Description) {
+		f.Add("description", "must be valid UTF-8 text")
 	}
 	var events []string
 	if len(in.Events) == 0 {

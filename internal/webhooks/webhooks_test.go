@@ -562,6 +562,12 @@ func TestValidation(t *testing.T) {
 					t.Errorf("%+v: fields %+v, want %s: %q", c.in, ae.Fields, c.field, c.msg)
 				}
 			}
+			// The description's limit is in characters, as the API schema
+			// says (300 "é" are 600 bytes).
+			if _, err := strict.Create(ctx, webhooks.SubscriptionInput{URL: "https://erp.example.com/h", Events: []string{"*"},
+				Description: strings.Repeat("é", 300)}); err != nil {
+				t.Errorf("a 300-character description: %v", err)
+			}
 			// Public addresses, also behind NAT64 or 6to4, are taken.
 			for _, u := range []string{"https://8.8.8.8/h", "https://[2606:4700::1111]/h", "https://[64:ff9b::808:808]/h", "https://[2002:808:808::1]/h"} {
 				if _, err := strict.Create(ctx, webhooks.SubscriptionInput{URL: u, Events: []string{"*"}}); err != nil {
