@@ -758,3 +758,23 @@ func TestBuiltinLocalesAlike(t *testing.T) {
 		}
 	})
 }
+
+// TestStoreNameOneLine: the store's name, which goes into every subject, is
+// refused with a line break in it (a header could be injected, and the test
+// email would fail with a confusing error).
+func TestStoreNameOneLine(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		_, err := f.svc.SaveSettings(ctx, notify.SettingsInput{Branding: notify.Branding{StoreName: "Shop\r\nBcc: x@example.com"}}, "test")
+		var ae *apperr.Error
+		if !errors.As(err, &ae) || len(ae.Fields) != 1 || ae.Fields[0].Field != "store_name" {
+			t.Fatalf("SaveSettings(store name with CRLF) = %v, want a store_name error", err)
+		}
+		if st, _ := f.svc.Settings(ctx); st.Branding.StoreName != "" {
+			t.Fatalf("stored %q", st.Branding.StoreName)
+		}
+		if _, err := f.svc.SaveSettings(ctx, notify.SettingsInput{Branding: notify.Branding{StoreName: "Loja da Ana – São Paulo"}}, "test"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/mail"
@@ -130,6 +131,9 @@ func (s *Service) SaveSettings(ctx context.Context, in SettingsInput, who string
 	var fe apperr.Fields
 	if len(b.StoreName) > 100 {
 		fe.Add("store_name", "must be at most 100 characters")
+	} else if strings.IndexFunc(b.StoreName, unicode.IsControl) >= 0 {
+		// It goes into every subject: a line break would end the header.
+		fe.Add("store_name", "must be one line without control characters")
 	}
 	if b.LogoURL != "" && !webURL(b.LogoURL, false) {
 		fe.Add("logo_url", "must be an absolute http or https URL, not %q", b.LogoURL)
