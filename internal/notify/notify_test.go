@@ -778,3 +778,39 @@ func TestStoreNameOneLine(t *testing.T) {
 		}
 	})
 }
+
+// TestShippedInEveryLocale: the shipped notice names the units in the
+// parcel (not the others), the carrier, the tracking number and the
+// carrier's tracking link, in each locale's words.
+func TestShippedInEveryLocale(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.stock(t)
+		words := map[string][2]string{"en": {"Carrier: UPS", "Tracking number: "}, "pt-BR": {"Transportadora: UPS", "Código de rastreio: "},
+			"it": {"Corriere: UPS", "Numero di tracciamento: "}}
+		for _, loc := range []string{"en", "pt-BR", "it"} {
+			o := f.place(t, loc)
+			entry, err := f.Orders.RecordNotice(ctx, o.Number, "shipped", "", map[string]any{"carrier": "ups",
+				"tracking_number": "1Z999AA10123456784", "units": []map[string]int{{"position": 1, "quantity": 1}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.svc.OnEvent(ctx, orders.EventArgs{Event: orders.EventShipped, Order: o.Number, Entry: entry}); err != nil {
+				t.Fatal(err)
+			}
+			list, _ := f.svc.ForOrder(ctx, o.Number)
+			if len(list) != 1 || list[0].Kind != notify.KindShipped {
+				t.Fatalf("%s: notifications %+v, want one shipped", loc, list)
+			}
+			n, _ := f.svc.Get(ctx, list[0].ID)
+			for _, want := range []string{words[loc][0], words[loc][1] + "1Z999AA10123456784", "1 × Product MUG-1", "https://www.ups.com/"} {
+				if !strings.Contains(n.Text, want) {
+					t.Errorf("shipped/%s lacks %q:\n%s", loc, want, n.Text)
+				}
+			}
+			if strings.Contains(n.Text, "TEE-1") || !strings.Contains(n.HTML, `<a href="https://www.ups.com/`) {
+				t.Errorf("shipped/%s names the line not shipped or has no tracking link in HTML:\n%s", loc, n.HTML)
+			}
+		}
+	})
+}
