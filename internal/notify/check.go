@@ -15,18 +15,20 @@ var dataType = reflect.TypeFor[Data]()
 // at hand does not take ({{if .Order.Cancelled}} on an order that is not),
 // and refuses a field Data does not have: executing on a sample alone would
 // let a typo in an untaken branch through to the first customer it applies
-// to. Fields reached through a function's result are not checked (their
+// to; a {{template}} must name one the template defines. Fields reached
+// through a function's result or inside a {{define}} are not checked (their
 // type is not known before execution).
 func checkFields(t *template.Template) error {
 	if t.Tree == nil {
 		return nil
 	}
-	c := &fieldChecker{tree: t.Tree}
+	c := &fieldChecker{t: t, tree: t.Tree}
 	c.list(t.Tree.Root, dataType, map[string]reflect.Type{"$": dataType})
 	return c.err
 }
 
 type fieldChecker struct {
+	t    *template.Template
 	tree *parse.Tree
 	err  error
 }
@@ -75,6 +77,12 @@ func (c *fieldChecker) node(n parse.Node, dot reflect.Type, vars map[string]refl
 		c.list(n.ElseList, dot, maps.Clone(vars))
 	case *parse.ListNode:
 		c.list(n, dot, vars)
+	case *parse.TemplateNode:
+		c.pipe(n.Pipe, dot, maps.Clone(vars))
+		if c.err == nil && c.t.Lookup(n.Name) == nil {
+			loc, _ := c.tree.ErrorContext(n)
+			c.err = fmt.Errorf("template: %s: no such template %q", loc, n.Name)
+		}
 	}
 }
 

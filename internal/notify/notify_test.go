@@ -581,6 +581,7 @@ func TestTemplateValidationEveryBranch(t *testing.T) {
 		{"{{range $i, $l := .Lines}}{{$l.Nope}}{{end}}", "unknown variable {{$l.Nope}}"},
 		{"{{if .Order.Cancelled}}{{$.Store.Nam}}{{end}}", "unknown variable {{$.Store.Nam}}"},
 		{"{{with .Order.Window}}{{.Start}}{{end}}", "unknown variable {{.Start}}"},
+		{"{{if .Order.Cancelled}}{{template \"gone\" .}}{{end}}", `no such template "gone"`},
 	}
 	for _, c := range bad {
 		err := notify.ValidateTemplate(notify.Template{Subject: "Hi", Body: c.body})
@@ -594,6 +595,7 @@ func TestTemplateValidationEveryBranch(t *testing.T) {
 		"{{range $i, $l := .Lines}}{{$i}} {{$l.Title}}{{end}}",
 		"{{with .Coupon}}{{.Code}} {{.Value}}{{end}}{{with $c := .Coupon.Code}}{{$c}}{{end}}",
 		"{{if .Order.Cancelled}}{{.Order.Number}}{{else if .Refund}}{{.Refund}}{{end}} {{len .Lines}} {{(index .Lines 0).Title}}",
+		`{{define "line"}}- {{.Title}}{{end}}{{range .Lines}}{{template "line" .}}{{end}}`,
 	}
 	for _, body := range good {
 		if err := notify.ValidateTemplate(notify.Template{Subject: "Hi", Body: body}); err != nil {
