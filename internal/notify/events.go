@@ -104,6 +104,22 @@ const placedDelay = 5 * time.Second
 func (s *Service) create(ctx context.Context, order int64, kind Kind, e orders.EventArgs, loc, to string, msg Message, after time.Time) error {
 	now := s.clock()
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if kind == KindDelayed {
+			// The quiet period, checked again under the order's lock: two
+			// delay events worked at once (two instances) make one notice.
+			var n int64
+			if err := tx.QueryRowContext(ctx, `SELECT id FROM orders WHERE id = $1`+s.db.Dialect.ForUpdate(), order).Scan(&n); err != nil {
+				return fmt.Errorf("lock order %d: %w", order, err)
+			}
+			var recent int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE order_id = $1 AND kind = $2 AND entry_id <> $3 AND created_at > $4`,
+				order, kind, e.Entry, now.Add(-delayQuiet)).Scan(&recent); err != nil {
+				return fmt.Errorf("create %s notification for order %d: %w", kind, order, err)
+			}
+			if recent > 0 {
+				return nil
+			}
+		}
 		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO notifications (order_id, kind, event, entry_id, locale, recipient, subject, body_text, body_html,
 			state, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10, $10)

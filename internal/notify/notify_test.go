@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -813,6 +814,48 @@ func TestShippedInEveryLocale(t *testing.T) {
 			if strings.Contains(n.Text, "TEE-1") || !strings.Contains(n.HTML, `<a href="https://www.ups.com/`) {
 				t.Errorf("shipped/%s names the line not shipped or has no tracking link in HTML:\n%s", loc, n.HTML)
 			}
+		}
+	})
+}
+
+// TestDelayQuietConcurrent: delay events of one order worked at the same
+// time (two instances, several workers) make one delay notice, not one each.
+func TestDelayQuietConcurrent(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.stock(t)
+		o := f.place(t, "en")
+		var es []orders.EventArgs
+		for range 6 {
+			id, err := f.Orders.RecordNotice(ctx, o.Number, "at_risk", "test flag", map[string]any{"reason": "late"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			es = append(es, orders.EventArgs{Event: orders.EventAtRisk, Order: o.Number, Entry: id})
+		}
+		start := make(chan struct{})
+		errs := make(chan error, len(es))
+		var wg sync.WaitGroup
+		for _, e := range es {
+			wg.Go(func() {
+				<-start
+				errs <- f.service().OnEvent(ctx, e)
+			})
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		list, _ := f.svc.ForOrder(ctx, o.Number)
+		if len(list) != 1 || list[0].Kind != notify.KindDelayed {
+			t.Fatalf("%d notifications %+v, want one delay notice", len(list), list)
+		}
+		if n := count(t, db, `SELECT COUNT(*) FROM river_job WHERE kind = 'send_notification'`); n != 1 {
+			t.Fatalf("%d send jobs, want 1", n)
 		}
 	})
 }
