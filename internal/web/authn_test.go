@@ -234,7 +234,7 @@ func TestBearerTokens(t *testing.T) {
 		}
 		if body.Kind != auth.KindToken || body.Role != auth.Finance || body.ID != tok.ID ||
 			!slices.Equal(body.Permissions, []auth.Permission{auth.CatalogRead, auth.SuppliersRead, auth.StockRead, auth.OrdersRead, auth.CustomersRead,
-				auth.PricingRead, auth.PricingWrite, auth.PurchasingRead, auth.RoutingRead}) {
+				auth.PricingRead, auth.PricingWrite, auth.PurchasingRead, auth.RoutingRead, auth.CouponsRead, auth.RefundsRead, auth.RefundsWrite}) {
 			t.Fatalf("me = %+v", body)
 		}
 		// A bearer token works on console routes too.

@@ -2,13 +2,18 @@ package web
 
 import (
 	"context"
+	"log/slog"
+	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/orderly-oms/orderly/internal/inventory"
+	"github.com/orderly-oms/orderly/internal/jobs"
+	"github.com/orderly-oms/orderly/internal/mail"
+	"github.com/orderly-oms/orderly/internal/mail/mailtest"
+	"github.com/orderly-oms/orderly/internal/notify"
 	"github.com/orderly-oms/orderly/internal/orderlinks"
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/orders/orderstest"
@@ -17,11 +22,12 @@ import (
 )
 
 // TestCustomerPageBrowserCancel drives the customer's order page in a real
-// Chromium (issue 8, Tests): a Brazilian customer opens the link to an
-// order with a backordered line, reads the page in Portuguese and chooses
-// "cancel" for that line; the page confirms it and shows the line
-// cancelled, and in the database the line is cancelled with its refund
-// recorded and the choice on the timeline with the customer as actor.
+// Chromium (issue 8, Tests): a Brazilian customer's order has a backordered
+// line; the backorder notice reaches her by email (an in-process SMTP server),
+// she opens the link in it, reads the page in Portuguese and chooses "cancel"
+// for that line; the page confirms it and shows the line cancelled, and in the
+// database the line is cancelled with its refund recorded and the choice on
+// the timeline with the customer as actor.
 func TestCustomerPageBrowserCancel(t *testing.T) {
 	t.Parallel()
 	ctx := newBrowser(t)
@@ -40,11 +46,7 @@ func TestCustomerPageBrowserCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	number := placed.Order.Number
-	links, err := orderlinks.Load(context.Background(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	link := base + orderlinks.Path(links.Token(number, orderstest.T0.Add(24*time.Hour)))
+	link := backorderEmailLink(t, db, fx, number, base)
 
 	step(t, ctx, "open the link",
 		chromedp.Navigate(link),
@@ -98,4 +100,50 @@ func TestCustomerPageBrowserCancel(t *testing.T) {
 	if loc := location(t, ctx); !strings.HasPrefix(loc, link+"?") || !strings.Contains(loc, "lang=pt-BR") {
 		t.Errorf("the page is at %s", loc)
 	}
+}
+
+// backorderEmailLink sends order's backorder notice through the notification
+// service to an in-process SMTP server, as the event job would, and returns
+// the customer's link found in the email it received.
+func backorderEmailLink(t *testing.T, db *store.DB, fx *orderstest.Fixture, order int64, base string) string {
+	t.Helper()
+	ctx := context.Background()
+	smtp := mailtest.Start(t)
+	sender, err := mail.New(smtp.Settings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := jobs.New(db, jobs.Config{InsertOnly: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := notify.New(db, fx.Orders, q, notify.NewTransport(db, sender, smtp.Settings().From), fx.Clock.Now, notify.Options{
+		Links:    func(ctx context.Context) (notify.Linker, error) { return orderlinks.Load(ctx, db) },
+		BaseURL:  base,
+		LinkPath: orderlinks.Path,
+		Logger:   slog.New(slog.DiscardHandler),
+	})
+	tl, err := fx.Orders.Timeline(ctx, order)
+	if err != nil || len(tl) == 0 {
+		t.Fatalf("timeline of %d: %v %v", order, tl, err)
+	}
+	if err := svc.OnEvent(ctx, orders.EventArgs{Event: orders.EventBackordered, Order: order, Entry: tl[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := svc.ForOrder(ctx, order)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("notifications of %d: %+v %v", order, list, err)
+	}
+	if err := svc.Deliver(ctx, list[0].ID, false); err != nil {
+		t.Fatal(err)
+	}
+	msgs := smtp.Messages()
+	if len(msgs) != 1 || msgs[0].To[0] != "joana@example.com.br" {
+		t.Fatalf("emails %+v", msgs)
+	}
+	link := regexp.MustCompile(regexp.QuoteMeta(base) + `/o/[A-Za-z0-9_.-]+`).FindString(msgs[0].Text)
+	if link == "" {
+		t.Fatalf("no link to %s/o/… in the email %q:\n%s", base, msgs[0].Subject, msgs[0].Text)
+	}
+	return link
 }
