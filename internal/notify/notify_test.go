@@ -48,7 +48,7 @@ type fixture struct {
 
 // newFixture: a store whose email goes to an in-process SMTP server, with an
 // insert-only queue (tests work the send jobs by calling Deliver).
-func newFixture(t *testing.T, db *store.DB) *fixture {
+func newFixture(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
 	f := &fixture{Fixture: orderstest.New(t, db, orders.Options{}), smtp: mailtest.Start(t)}
 	sender, err := mail.New(f.smtp.Settings())
@@ -77,7 +77,7 @@ func (f *fixture) service() *notify.Service {
 
 // place places an order in BRL for a pt-BR customer (or loc): one unit of
 // MUG-1 at 1.234,56 and two of TEE-1, which is on backorder until 23 Nov 2026.
-func (f *fixture) place(t *testing.T, loc string) *orders.Order {
+func (f *fixture) place(t testing.TB, loc string) *orders.Order {
 	t.Helper()
 	in := orderstest.Input("ana@example.com", "MUG-1", 1, "TEE-1", 2)
 	in.Currency = "BRL"
@@ -93,7 +93,7 @@ func (f *fixture) place(t *testing.T, loc string) *orders.Order {
 	return p.Order
 }
 
-func (f *fixture) stock(t *testing.T) {
+func (f *fixture) stock(t testing.TB) {
 	t.Helper()
 	f.AddSKU("MUG-1", 5)
 	tee := f.AddSKU("TEE-1", 0)
@@ -102,7 +102,7 @@ func (f *fixture) stock(t *testing.T) {
 }
 
 // events returns the order events enqueued for order, in order.
-func events(t *testing.T, db *store.DB, order int64) []orders.EventArgs {
+func events(t testing.TB, db *store.DB, order int64) []orders.EventArgs {
 	t.Helper()
 	col := "args"
 	if db.Engine == store.SQLite {
@@ -131,7 +131,7 @@ func events(t *testing.T, db *store.DB, order int64) []orders.EventArgs {
 }
 
 // handle runs the notification subscriber on every event of order.
-func (f *fixture) handle(t *testing.T, svc *notify.Service, order int64) {
+func (f *fixture) handle(t testing.TB, svc *notify.Service, order int64) {
 	t.Helper()
 	for _, e := range events(t, f.DB, order) {
 		if err := svc.OnEvent(ctx, e); err != nil {
@@ -147,7 +147,7 @@ func jsonField(db *store.DB, key string) string {
 	return "(args->>'" + key + "')::bigint"
 }
 
-func count(t *testing.T, db *store.DB, q string, args ...any) int {
+func count(t testing.TB, db *store.DB, q string, args ...any) int {
 	t.Helper()
 	var n int
 	if err := db.R.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
