@@ -67,7 +67,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Catalog: a.catalog, Suppliers: a.suppliers, Inventory: a.inventory, Customers: a.customers, Orders: a.orders, Pricing: a.pricing,
 		Storefront: a.storefront, Feeds: a.feeds, Promise: a.promise, ShopifyWebhookSecret: s.ShopifyWebhookSecret,
 		Shipping: a.shipping, TrackingWebhookSecret: s.TrackingWebhookSecret, Purchasing: a.purchasing, Routing: a.routing, Digests: a.digests,
-		Webhooks: a.webhooks, Notify: a.notify, Coupons: a.coupons})
+		Webhooks: a.webhooks, Notify: a.notify, Coupons: a.coupons, Restocks: a.restocks})
 	if err != nil {
 		return err
 	}
