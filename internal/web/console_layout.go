@@ -76,6 +76,7 @@ var consoleNav = []navItem{
 	{"refunds", "Refunds", "/console/refunds", auth.RefundsRead},
 	{"storefront", "Storefronts", "/console/storefront", auth.SettingsWrite},
 	{"notifications", "Notifications", "/console/settings/notifications", auth.SettingsWrite},
+	{"backorder-consent", "Backorder deadline", "/console/settings/backorder-consent", auth.OrdersRead},
 	{"webhooks", "Webhooks", "/console/webhooks", auth.WebhooksRead},
 	{"portal", "Purchase orders", "/console/supplier", auth.SupplierPortal},
 	{"portal-restocks", "Restock questions", "/console/supplier/restock-questions", auth.SupplierPortal},

@@ -247,6 +247,7 @@ func (s *Server) registerRoutes() {
 	s.registerRouting()
 	s.registerWebhooks()
 	s.registerCustomerChoices()
+	s.registerConsoleConsent()
 	s.registerCustomerPage()
 	s.registerConsole()
 	s.registerConsolePromiseCalibration()
