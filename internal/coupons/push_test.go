@@ -376,7 +376,9 @@ func TestPushJob(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { q.Stop(context.Background()) })
-			deadline := time.Now().Add(20 * time.Second)
+			// A bound on waiting, not a speed target: under -race on a busy
+			// machine a River poll and two storefront calls can take seconds.
+			deadline := time.Now().Add(60 * time.Second)
 			for {
 				_, accepted := p.fake.snapshot()
 				if accepted["shopify:"+c.Code] == 1 && accepted["webhook:"+c.Code] == 1 {
