@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/orderly-oms/orderly/internal/apperr"
+	"github.com/orderly-oms/orderly/internal/netguard"
 )
 
 // pullLease bounds how long a pull holds its source's claim: a pull whose
@@ -379,7 +380,7 @@ func newPullTransport(allowPrivate bool) *http.Transport {
 			if err != nil {
 				return fmt.Errorf("pull address %q: %w", address, err)
 			}
-			if a := ap.Addr().Unmap(); !publicAddr(a) {
+			if a := ap.Addr().Unmap(); !netguard.Public(a) {
 				return &errBlockedAddress{a}
 			}
 			return nil
@@ -389,12 +390,6 @@ func newPullTransport(allowPrivate bool) *http.Transport {
 	t.DialContext = d.DialContext
 	t.Proxy = nil // a proxy would dial the address for us, unchecked
 	return t
-}
-
-// publicAddr reports whether a is a public unicast address.
-func publicAddr(a netip.Addr) bool {
-	return a.IsValid() && a.IsGlobalUnicast() && !a.IsPrivate() && !a.IsLoopback() && !a.IsLinkLocalUnicast() &&
-		!netip.MustParsePrefix("100.64.0.0/10").Contains(a) && !netip.MustParsePrefix("fc00::/7").Contains(a)
 }
 
 // sleepCtx waits d or until ctx ends.

@@ -29,6 +29,7 @@ import (
 
 	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/auth"
+	"github.com/orderly-oms/orderly/internal/netguard"
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/store"
 )
@@ -241,7 +242,7 @@ func (s *Service) checkURL(raw string) string {
 		if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
 			return "localhost is refused: webhooks go to public addresses only (--webhooks-allow-private allows it for development)"
 		}
-		if a, err := netip.ParseAddr(host); err == nil && !publicAddr(a.Unmap()) {
+		if a, err := netip.ParseAddr(host); err == nil && !netguard.Public(a.Unmap()) {
 			return fmt.Sprintf("%s is a private or local address: webhooks go to public addresses only", a)
 		}
 	}
@@ -401,7 +402,7 @@ func newTransport(allowPrivate bool) *http.Transport {
 			if err != nil {
 				return fmt.Errorf("webhook address %q: %w", address, err)
 			}
-			if a := ap.Addr().Unmap(); !publicAddr(a) {
+			if a := ap.Addr().Unmap(); !netguard.Public(a) {
 				return &errBlockedAddress{a}
 			}
 			return nil
@@ -419,52 +420,4 @@ type errBlockedAddress struct{ addr netip.Addr }
 
 func (e *errBlockedAddress) Error() string {
 	return fmt.Sprintf("the host resolves to %s, a private or local address: webhooks go to public addresses only", e.addr)
-}
-
-// notPublic are the ranges publicAddr refuses besides private, loopback,
-// link-local, multicast and unspecified addresses: shared (carrier-grade
-// NAT), "this network", IETF protocol assignments, benchmarking, reserved,
-// unique local, IPv4-compatible IPv6, local-use NAT64 and Teredo (whose
-// IPv4 addresses are hidden).
-var notPublic = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),
-	netip.MustParsePrefix("100.64.0.0/10"),
-	netip.MustParsePrefix("192.0.0.0/24"),
-	netip.MustParsePrefix("198.18.0.0/15"),
-	netip.MustParsePrefix("240.0.0.0/4"),
-	netip.MustParsePrefix("fc00::/7"),
-	netip.MustParsePrefix("::/96"),
-	netip.MustParsePrefix("64:ff9b:1::/48"),
-	netip.MustParsePrefix("2001::/32"),
-}
-
-// IPv6 ranges that carry an IPv4 address, which decides: well-known NAT64
-// (the last 32 bits) and 6to4 (bits 16 to 48).
-var (
-	nat64     = netip.MustParsePrefix("64:ff9b::/96")
-	sixToFour = netip.MustParsePrefix("2002::/16")
-)
-
-// publicAddr reports whether a is a public unicast address. An IPv6 address
-// that embeds an IPv4 one (NAT64, 6to4) is public only if that one is, so
-// 64:ff9b::a9fe:a9fe does not reach 169.254.169.254 through a NAT64 gateway.
-func publicAddr(a netip.Addr) bool {
-	a = a.Unmap()
-	switch b := a.As16(); {
-	case !a.IsValid():
-		return false
-	case nat64.Contains(a):
-		return publicAddr(netip.AddrFrom4([4]byte(b[12:16])))
-	case sixToFour.Contains(a):
-		return publicAddr(netip.AddrFrom4([4]byte(b[2:6])))
-	}
-	if !a.IsGlobalUnicast() || a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() {
-		return false
-	}
-	for _, p := range notPublic {
-		if p.Contains(a) {
-			return false
-		}
-	}
-	return true
 }
