@@ -13,11 +13,13 @@ import (
 
 	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/auth"
+	"github.com/orderly-oms/orderly/internal/coupons"
 	"github.com/orderly-oms/orderly/internal/customers"
 	"github.com/orderly-oms/orderly/internal/notify"
 	"github.com/orderly-oms/orderly/internal/orderlinks"
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/purchasing"
+	"github.com/orderly-oms/orderly/internal/refunds"
 	"github.com/orderly-oms/orderly/internal/routing"
 	"github.com/orderly-oms/orderly/internal/shipping"
 	"github.com/orderly-oms/orderly/internal/suppliers"
@@ -479,6 +481,8 @@ type paymentRow struct {
 	orders.Payment
 	Who   string
 	Parts string
+	// Refund is the refund's state (pending or issued); nil for a charge.
+	Refund *refunds.Refund
 }
 
 func paymentRows(list []orders.Payment) []paymentRow {
@@ -560,6 +564,9 @@ type orderView struct {
 	// Notifications is the delivery log of the customer's notifications
 	// (console_notifications.go); recipients show with ShowCustomer only.
 	Notifications []notify.Notification
+	// Coupons are the coupons issued for this order (apology or by hand);
+	// nil when the viewer may not read coupons.
+	Coupons []coupons.Coupon
 
 	// CustomerChoices are what the customer may choose for waiting or
 	// delayed lines (customer_page.go); CustomerLink opens the customer's
@@ -665,6 +672,24 @@ func (s *Server) loadOrder(r *http.Request) (*orderView, error) {
 		return nil, err
 	}
 	v.Payments = paymentRows(pays)
+	if p.Can(auth.RefundsRead) {
+		states, err := s.cfg.Refunds.ForOrder(ctx, number)
+		if err != nil {
+			return nil, err
+		}
+		for i := range states {
+			for j := range v.Payments {
+				if v.Payments[j].ID == states[i].ID {
+					v.Payments[j].Refund = &states[i]
+				}
+			}
+		}
+	}
+	if p.Can(auth.CouponsRead) {
+		if v.Coupons, err = s.cfg.Coupons.ForOrder(ctx, number); err != nil {
+			return nil, err
+		}
+	}
 	if s.cfg.Notify != nil {
 		if v.Notifications, err = s.cfg.Notify.ForOrder(ctx, number); err != nil {
 			return nil, err

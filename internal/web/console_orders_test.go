@@ -254,7 +254,7 @@ func TestConsoleOrderActions(t *testing.T) {
 		}
 		r = c.get(ana + "?done=cancelled")
 		wantBody(t, r, "Cancelled. Any refund due", `<span class="badge ">1 cancelled</span>`, `<span class="badge ok">1 reserved</span>`,
-			`<tr data-kind="refund">`, "<td class=\"num\">18.00 EUR</td>", "customer asked for one", "line 1: 1 unit, refund 18.00 EUR",
+			`<tr data-kind="refund" data-refund-state="pending">`, "<td class=\"num\">18.00 EUR</td>", "customer asked for one", "line 1: 1 unit, refund 18.00 EUR",
 			`<td class="actor">support@example.com <span class="muted">(staff)</span></td>`, `<dd class="num" id="refunded">18.00 EUR</dd>`)
 		held, err := s.cfg.Inventory.Reserved(ctx, db.R, fmt.Sprintf("order:%d/line:1", o.ana.Number))
 		if err != nil {
