@@ -121,7 +121,7 @@ const codeAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 // codeChars is the random part of a code: 12 characters, 60 bits.
 const codeChars = 12
 
-// newCode returns prefix-XXXX-XXXX-XXXX (or XXXX-XXXX-XXXX without a prefix)
+// newCode returns prefix-7KQ2-M9XD-4HTP (or 7KQ2-M9XD-4HTP without a prefix): three groups of four
 // with 60 random bits from s.rand.
 func (s *Service) newCode(prefix string) (string, error) {
 	var b [codeChars]byte

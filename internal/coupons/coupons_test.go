@@ -156,7 +156,7 @@ func TestPolicyValidation(t *testing.T) {
 				{Enabled: true, Kind: coupons.KindPercent, Percent: 0, ValidityDays: 30},
 				{Enabled: true, Kind: coupons.KindPercent, Percent: 101, ValidityDays: 30},
 				{Enabled: true, Kind: coupons.KindAmount, ValidityDays: 30},
-				{Enabled: true, Kind: coupons.KindAmount, Amount: money.Money{Amount: 100, Currency: "XXX"}, ValidityDays: 30},
+				{Enabled: true, Kind: coupons.KindAmount, Amount: money.Money{Amount: 100, Currency: "ZZZ"}, ValidityDays: 30},
 				{Enabled: true, Kind: "free", ValidityDays: 30},
 				{Enabled: true, Kind: coupons.KindPercent, Percent: 10, ValidityDays: 0},
 				{Enabled: true, Kind: coupons.KindPercent, Percent: 10, ValidityDays: 30, Prefix: "SORRY-1"},
