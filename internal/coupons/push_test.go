@@ -45,7 +45,9 @@ type fakeStorefront struct {
 	shopVars []map[string]any // variables of accepted creations
 	hooks    []coupons.WebhookBody
 	accepted map[string]int // "shopify:CODE" / "webhook:CODE" → times accepted
-	onHook   func()         // called (unlocked) before a webhook request is answered
+	// onHook is called (unlocked) before a webhook request is answered; if
+	// it returns true the request is dropped: not answered, not recorded.
+	onHook func(r *http.Request) bool
 }
 
 func newFake(t *testing.T, now func() time.Time) *fakeStorefront {
@@ -108,8 +110,11 @@ func (f *fakeStorefront) serve(w http.ResponseWriter, r *http.Request) {
 	case "/hook":
 		if f.onHook != nil {
 			f.mu.Unlock()
-			f.onHook()
+			drop := f.onHook(r)
 			f.mu.Lock()
+			if drop {
+				return
+			}
 		}
 		if err := storefront.Verify([]byte(hookSecret), r.Header.Get(storefront.SignatureHeader), body, f.now(), time.Minute); err != nil {
 			f.t.Errorf("webhook signature: %v", err)
@@ -502,7 +507,18 @@ func TestPushClaimHeldOrCutOff(t *testing.T) {
 			p.f.Clock.Set(held.Add(time.Second))
 			cctx, cancel := context.WithCancel(ctx)
 			p.fake.mu.Lock()
-			p.fake.onHook = cancel
+			// Cancel the push while its request is in flight, and answer it
+			// only once the sender gave up: cancelling and answering at once
+			// would race (the answer could arrive first, under -race it did).
+			p.fake.onHook = func(r *http.Request) bool {
+				cancel()
+				select {
+				case <-r.Context().Done():
+				case <-time.After(30 * time.Second):
+					t.Error("the cut-off push did not close its request")
+				}
+				return true
+			}
 			p.fake.mu.Unlock()
 			if err := p.pusher.Push(cctx, c.ID); err == nil {
 				t.Fatal("push cut off by its context succeeded")
