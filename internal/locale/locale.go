@@ -10,6 +10,7 @@
 package locale
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -199,6 +200,51 @@ func Date(t time.Time, loc string) string { return t.Format(formatOf(loc).date) 
 // DateTime writes t to the minute: 23/11/2026 14:05 in pt-BR and it,
 // 23 Nov 2026, 14:05 in en.
 func DateTime(t time.Time, loc string) string { return t.Format(formatOf(loc).dateTime) }
+
+// DateTimeZone writes t to the minute in t's own location followed by the
+// zone, so that a reader knows which clock it is on: 01/12/2026 23:00 UTC-03
+// in pt-BR for America/Sao_Paulo, 1 Dec 2026, 14:05 CET in en for
+// Europe/Rome in winter. See ZoneName.
+func DateTimeZone(t time.Time, loc string) string { return DateTime(t, loc) + " " + ZoneName(t) }
+
+// ZoneName names the zone of t's location at t: its abbreviation where the
+// time zone database has one in letters (UTC, CET, CEST, EST, GMT), else the
+// offset from UTC (UTC-03, UTC+05:30), which is how the database spells
+// zones without a customary abbreviation (America/Sao_Paulo is "-03").
+func ZoneName(t time.Time) string {
+	name, offset := t.Zone()
+	if name != "" && strings.IndexFunc(name, func(r rune) bool { return r < 'A' || r > 'Z' }) < 0 {
+		return name
+	}
+	if offset == 0 {
+		return "UTC"
+	}
+	sign := "+"
+	if offset < 0 {
+		sign, offset = "-", -offset
+	}
+	h, m := offset/3600, offset%3600/60
+	s := "UTC" + sign + fmt.Sprintf("%02d", h)
+	if m != 0 {
+		s += fmt.Sprintf(":%02d", m)
+	}
+	return s
+}
+
+// EndOfDay is the last instant (to the microsecond, the precision Orderly
+// stores) of the calendar day that contains t in zone: 23:59:59.999999 there.
+// On a day whose midnight the clock skips, it still ends where the next day
+// begins.
+func EndOfDay(t time.Time, zone *time.Location) time.Time {
+	y, m, d := t.In(zone).Date()
+	next := time.Date(y, m, d+1, 0, 0, 0, 0, zone)
+	// Where midnight does not exist, Date may answer an instant still in
+	// day d: the next day begins at the first hour that is in it.
+	for i := 0; i < 4 && next.In(zone).Day() == d; i++ {
+		next = next.Add(time.Hour)
+	}
+	return next.Add(-time.Microsecond)
+}
 
 // Window writes a delivery window of two calendar days, or one day when both
 // fall on the same date: "25/11/2026 – 28/11/2026".

@@ -124,3 +124,60 @@ func TestValid(t *testing.T) {
 		t.Error("Valid accepts a tag that is not exactly a supported locale")
 	}
 }
+
+func mustZone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	z, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatalf("load %s: %v", name, err)
+	}
+	return z
+}
+
+func TestDateTimeZone(t *testing.T) {
+	// 02:00 UTC on 2 Dec is 23:00 on 1 Dec in São Paulo (UTC-03, no DST).
+	at := time.Date(2026, 12, 2, 2, 0, 0, 0, time.UTC)
+	for _, c := range []struct{ zone, loc, want string }{
+		{"America/Sao_Paulo", "pt-BR", "01/12/2026 23:00 UTC-03"},
+		{"America/Sao_Paulo", "en", "1 Dec 2026, 23:00 UTC-03"},
+		{"UTC", "pt-BR", "02/12/2026 02:00 UTC"},
+		{"Europe/Rome", "it", "02/12/2026 03:00 CET"},
+		{"Europe/London", "en", "2 Dec 2026, 02:00 GMT"},
+		{"Asia/Kolkata", "en", "2 Dec 2026, 07:30 IST"},
+		{"Asia/Kathmandu", "en", "2 Dec 2026, 07:45 UTC+05:45"},
+	} {
+		if got := DateTimeZone(at.In(mustZone(t, c.zone)), c.loc); got != c.want {
+			t.Errorf("DateTimeZone(%s, %s) = %q, want %q", c.zone, c.loc, got, c.want)
+		}
+	}
+	if got := Date(at.In(mustZone(t, "America/Sao_Paulo")), "pt-BR"); got != "01/12/2026" {
+		t.Errorf("Date in São Paulo = %q, want 01/12/2026", got)
+	}
+}
+
+func TestEndOfDay(t *testing.T) {
+	sp := mustZone(t, "America/Sao_Paulo")
+	for _, c := range []struct {
+		name string
+		at   time.Time
+		zone *time.Location
+		want time.Time
+	}{
+		// 02:00 UTC on 2 Dec is still 1 Dec in São Paulo: the day ends at 02:59:59.999999 UTC on 2 Dec.
+		{"late evening in São Paulo", time.Date(2026, 12, 2, 2, 0, 0, 0, time.UTC), sp, time.Date(2026, 12, 2, 2, 59, 59, 999999000, time.UTC)},
+		{"morning in São Paulo", time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC), sp, time.Date(2026, 12, 3, 2, 59, 59, 999999000, time.UTC)},
+		{"UTC", time.Date(2026, 12, 2, 2, 0, 0, 0, time.UTC), time.UTC, time.Date(2026, 12, 2, 23, 59, 59, 999999000, time.UTC)},
+		// Brazil's DST began at midnight: on 4 Nov 2018 the clock went from 23:59:59 on 3 Nov to 01:00.
+		{"skipped midnight", time.Date(2018, 11, 3, 15, 0, 0, 0, time.UTC), sp, time.Date(2018, 11, 4, 2, 59, 59, 999999000, time.UTC)},
+		// Rome's spring-forward day is 23 hours long.
+		{"spring forward", time.Date(2026, 3, 29, 10, 0, 0, 0, time.UTC), mustZone(t, "Europe/Rome"), time.Date(2026, 3, 29, 21, 59, 59, 999999000, time.UTC)},
+	} {
+		got := EndOfDay(c.at, c.zone)
+		if !got.Equal(c.want) {
+			t.Errorf("%s: EndOfDay = %s, want %s", c.name, got.UTC(), c.want)
+		}
+		if y, m, d := got.In(c.zone).Date(); got.Add(time.Microsecond).In(c.zone).Day() == d {
+			t.Errorf("%s: %d-%02d-%02d does not end at %s", c.name, y, m, d, got.In(c.zone))
+		}
+	}
+}
