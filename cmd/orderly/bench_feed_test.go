@@ -21,7 +21,7 @@ func TestBenchFeedJSON(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("output is not one JSON object: %v\n%s", err, out.String())
 	}
-	for _, k := range []string{"rows", "first_s", "changed_s", "parse_s", "ratio_changed", "peak_rss_mb", "raw_s"} {
+	for _, k := range []string{"rows", "first_s", "changed_s", "parse_s", "ratio_changed", "peak_rss_mb", "raw_s", "floor_s", "ratio_floor"} {
 		if v, ok := rep[k].(float64); !ok || v <= 0 {
 			t.Errorf("%s = %v, want a positive number", k, rep[k])
 		}
