@@ -59,7 +59,7 @@ some items of your order {{.Order.Number}} are not in stock right now:
 {{range .Lines}}
 - {{.Quantity}} × {{.Title}}: {{if .Expected}}expected back in stock on {{.Expected}}{{else}}we are asking our supplier for a date{{end}}{{end}}
 
-You choose what happens next: wait for them, swap to a similar item that is in stock, or cancel them with a full refund. Tell us on your order page: {{.Link}}`,
+You choose what happens next: wait for them, swap to a similar item that is in stock, or cancel them with a full refund.{{with .Deadline}} If we have not heard from you by {{.}}, we will cancel the waiting items and refund them.{{end}} Tell us on your order page: {{.Link}}`,
 		},
 		"pt-BR": {
 			Subject: "Pedido {{.Order.Number}}: alguns itens estão em falta",
@@ -69,7 +69,7 @@ alguns itens do seu pedido {{.Order.Number}} estão sem estoque no momento:
 {{range .Lines}}
 - {{.Quantity}} × {{.Title}}: {{if .Expected}}previsão de reposição em {{.Expected}}{{else}}estamos pedindo uma data ao fornecedor{{end}}{{end}}
 
-Você escolhe o que fazer: esperar, trocar por um item parecido em estoque ou cancelar com reembolso total. Diga-nos na página do seu pedido: {{.Link}}`,
+Você escolhe o que fazer: esperar, trocar por um item parecido em estoque ou cancelar com reembolso total.{{with .Deadline}} Se não tivermos sua resposta até {{.}}, cancelaremos os itens em espera e faremos o reembolso.{{end}} Diga-nos na página do seu pedido: {{.Link}}`,
 		},
 		"it": {
 			Subject: "Ordine {{.Order.Number}}: alcuni articoli non sono disponibili",
@@ -79,7 +79,7 @@ alcuni articoli del tuo ordine {{.Order.Number}} al momento non sono disponibili
 {{range .Lines}}
 - {{.Quantity}} × {{.Title}}: {{if .Expected}}di nuovo disponibile il {{.Expected}}{{else}}stiamo chiedendo una data al fornitore{{end}}{{end}}
 
-Scegli tu: aspettare, sostituirli con un articolo simile disponibile o annullarli con il rimborso completo. Dicci cosa preferisci nella pagina del tuo ordine: {{.Link}}`,
+Scegli tu: aspettare, sostituirli con un articolo simile disponibile o annullarli con il rimborso completo.{{with .Deadline}} Se non riceviamo una tua risposta entro il {{.}}, annulleremo gli articoli in attesa e li rimborseremo.{{end}} Dicci cosa preferisci nella pagina del tuo ordine: {{.Link}}`,
 		},
 	},
 	KindPreordered: {
@@ -123,7 +123,7 @@ we are sorry: your order {{.Order.Number}} will reach you later than we promised
 {{range .Lines}}
 - {{.Quantity}} × {{.Title}}{{if .Expected}}: expected {{.Expected}}{{end}}{{end}}
 
-If that is too late, you can swap to a similar item that is in stock or cancel with a full refund. Or simply wait: nothing to do. Your order page: {{.Link}}`,
+If that is too late, you can swap to a similar item that is in stock or cancel with a full refund. {{if .Deadline}}To wait, tell us so on your order page: if we have not heard from you by {{.Deadline}}, we will cancel the waiting items and refund them.{{else}}Or simply wait: nothing to do.{{end}} Your order page: {{.Link}}`,
 		},
 		"pt-BR": {
 			Subject: "Pedido {{.Order.Number}} atrasado",
@@ -133,7 +133,7 @@ lamentamos: seu pedido {{.Order.Number}} vai chegar depois do prometido.{{if .Ex
 {{range .Lines}}
 - {{.Quantity}} × {{.Title}}{{if .Expected}}: previsto para {{.Expected}}{{end}}{{end}}
 
-Se for tarde demais, você pode trocar por um item parecido em estoque ou cancelar com reembolso total. Ou apenas esperar: não precisa fazer nada. A página do seu pedido: {{.Link}}`,
+Se for tarde demais, você pode trocar por um item parecido em estoque ou cancelar com reembolso total. {{if .Deadline}}Para esperar, diga-nos na página do seu pedido: se não tivermos sua resposta até {{.Deadline}}, cancelaremos os itens em espera e faremos o reembolso.{{else}}Ou apenas esperar: não precisa fazer nada.{{end}} A página do seu pedido: {{.Link}}`,
 		},
 		"it": {
 			Subject: "Ordine {{.Order.Number}} in ritardo",
@@ -143,7 +143,7 @@ ci dispiace: il tuo ordine {{.Order.Number}} arriverà più tardi del previsto.{
 {{range .Lines}}
 - {{.Quantity}} × {{.Title}}{{if .Expected}}: previsto il {{.Expected}}{{end}}{{end}}
 
-Se è troppo tardi, puoi sostituirlo con un articolo simile disponibile o annullarlo con il rimborso completo. Oppure aspettare: non devi fare nulla. La pagina del tuo ordine: {{.Link}}`,
+Se è troppo tardi, puoi sostituirlo con un articolo simile disponibile o annullarlo con il rimborso completo. {{if .Deadline}}Per aspettare, diccelo nella pagina del tuo ordine: se non riceviamo una tua risposta entro il {{.Deadline}}, annulleremo gli articoli in attesa e li rimborseremo.{{else}}Oppure aspettare: non devi fare nulla.{{end}} La pagina del tuo ordine: {{.Link}}`,
 		},
 	},
 	KindShipped: {
@@ -151,7 +151,7 @@ Se è troppo tardi, puoi sostituirlo con un articolo simile disponibile o annull
 			Subject: "Order {{.Order.Number}} has shipped",
 			Body: `Hello{{with .Customer.Name}} {{.}}{{end}},
 
-good news: your order {{.Order.Number}} is on its way.
+good news: your order {{.Order.Number}} shipped{{with .Date}} on {{.}}{{end}} and is on its way.
 {{range .Lines}}
 - {{.Quantity}} × {{.Title}}{{end}}
 {{if .Shipment.Carrier}}
@@ -165,7 +165,7 @@ Your order page: {{.Link}}`,
 			Subject: "Pedido {{.Order.Number}} enviado",
 			Body: `Olá{{with .Customer.Name}} {{.}}{{end}},
 
-boa notícia: seu pedido {{.Order.Number}} está a caminho.
+boa notícia: seu pedido {{.Order.Number}} foi enviado{{with .Date}} em {{.}}{{end}} e está a caminho.
 {{range .Lines}}
 - {{.Quantity}} × {{.Title}}{{end}}
 {{if .Shipment.Carrier}}
@@ -179,7 +179,7 @@ A página do seu pedido: {{.Link}}`,
 			Subject: "Ordine {{.Order.Number}} spedito",
 			Body: `Ciao{{with .Customer.Name}} {{.}}{{end}},
 
-buone notizie: il tuo ordine {{.Order.Number}} è in viaggio.
+buone notizie: il tuo ordine {{.Order.Number}} è stato spedito{{with .Date}} il {{.}}{{end}} ed è in viaggio.
 {{range .Lines}}
 - {{.Quantity}} × {{.Title}}{{end}}
 {{if .Shipment.Carrier}}
@@ -195,7 +195,7 @@ La pagina del tuo ordine: {{.Link}}`,
 			Subject: "Order {{.Order.Number}} was delivered",
 			Body: `Hello{{with .Customer.Name}} {{.}}{{end}},
 
-your order {{.Order.Number}} was delivered. We hope you enjoy it!
+your order {{.Order.Number}} was delivered{{with .Date}} on {{.}}{{end}}. We hope you enjoy it!
 
 Something wrong? Just reply to this message. Your order page: {{.Link}}`,
 		},
@@ -203,7 +203,7 @@ Something wrong? Just reply to this message. Your order page: {{.Link}}`,
 			Subject: "Pedido {{.Order.Number}} entregue",
 			Body: `Olá{{with .Customer.Name}} {{.}}{{end}},
 
-seu pedido {{.Order.Number}} foi entregue. Esperamos que goste!
+seu pedido {{.Order.Number}} foi entregue{{with .Date}} em {{.}}{{end}}. Esperamos que goste!
 
 Algum problema? É só responder a esta mensagem. A página do seu pedido: {{.Link}}`,
 		},
@@ -211,7 +211,7 @@ Algum problema? É só responder a esta mensagem. A página do seu pedido: {{.Li
 			Subject: "Ordine {{.Order.Number}} consegnato",
 			Body: `Ciao{{with .Customer.Name}} {{.}}{{end}},
 
-il tuo ordine {{.Order.Number}} è stato consegnato. Speriamo che ti piaccia!
+il tuo ordine {{.Order.Number}} è stato consegnato{{with .Date}} il {{.}}{{end}}. Speriamo che ti piaccia!
 
 Qualcosa non va? Rispondi a questo messaggio. La pagina del tuo ordine: {{.Link}}`,
 		},
@@ -304,7 +304,7 @@ we now know when the items you are waiting for will be back in stock{{if .Expect
 {{range .Lines}}
 - {{.Quantity}} × {{.Title}}{{if .Expected}}: expected {{.Expected}}{{end}}{{end}}
 
-Happy to wait? Nothing to do. Otherwise you can swap to a similar item that is in stock or cancel with a full refund on your order page: {{.Link}}`,
+Happy to wait? {{if .Deadline}}Tell us so on your order page by {{.Deadline}}, or we will cancel the waiting items and refund them.{{else}}Nothing to do.{{end}} Otherwise you can swap to a similar item that is in stock or cancel with a full refund on your order page: {{.Link}}`,
 		},
 		"pt-BR": {
 			Subject: "Pedido {{.Order.Number}}: uma data para os itens em falta",
@@ -314,7 +314,7 @@ já sabemos quando os itens que você espera voltam ao estoque{{if .Expected}}: 
 {{range .Lines}}
 - {{.Quantity}} × {{.Title}}{{if .Expected}}: previsto para {{.Expected}}{{end}}{{end}}
 
-Pode esperar? Não precisa fazer nada. Caso contrário, você pode trocar por um item parecido em estoque ou cancelar com reembolso total na página do seu pedido: {{.Link}}`,
+Pode esperar? {{if .Deadline}}Diga-nos na página do seu pedido até {{.Deadline}}, senão cancelaremos os itens em espera e faremos o reembolso.{{else}}Não precisa fazer nada.{{end}} Caso contrário, você pode trocar por um item parecido em estoque ou cancelar com reembolso total na página do seu pedido: {{.Link}}`,
 		},
 		"it": {
 			Subject: "Ordine {{.Order.Number}}: una data per gli articoli non disponibili",
@@ -324,7 +324,7 @@ ora sappiamo quando gli articoli che aspetti torneranno disponibili{{if .Expecte
 {{range .Lines}}
 - {{.Quantity}} × {{.Title}}{{if .Expected}}: previsto il {{.Expected}}{{end}}{{end}}
 
-Puoi aspettare? Non devi fare nulla. Altrimenti puoi sostituirli con un articolo simile disponibile o annullarli con il rimborso completo nella pagina del tuo ordine: {{.Link}}`,
+Puoi aspettare? {{if .Deadline}}Diccelo nella pagina del tuo ordine entro il {{.Deadline}}: in caso contrario annulleremo gli articoli in attesa e li rimborseremo.{{else}}Non devi fare nulla.{{end}} Altrimenti puoi sostituirli con un articolo simile disponibile o annullarli con il rimborso completo nella pagina del tuo ordine: {{.Link}}`,
 		},
 	},
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/locale"
 	"github.com/orderly-oms/orderly/internal/money"
 	"github.com/orderly-oms/orderly/internal/orders"
+	"github.com/orderly-oms/orderly/internal/storesettings"
 )
 
 // delayQuiet is how long after a delay notice another one for the same order
@@ -70,7 +71,11 @@ func (s *Service) OnEvent(ctx context.Context, e orders.EventArgs) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.data(ctx, o, kind, &e, entry, loc, settings.Branding)
+	zone, err := storesettings.Zone(ctx, s.db.R)
+	if err != nil {
+		return err
+	}
+	d, err := s.data(ctx, o, kind, &e, entry, loc, zone, settings.Branding)
 	if err != nil {
 		return err
 	}
@@ -186,12 +191,19 @@ func (s *Service) entry(ctx context.Context, order, id int64) (*entryView, error
 }
 
 // data builds what the template of kind sees for order o and the event.
-func (s *Service) data(ctx context.Context, o *orders.Order, kind Kind, e *orders.EventArgs, entry *entryView, loc string, b Branding) (Data, error) {
+// Instants are shown in zone, the store's time zone; calendar days (the
+// delivery window, restock and release dates, stored as midnight UTC) as
+// they are.
+func (s *Service) data(ctx context.Context, o *orders.Order, kind Kind, e *orders.EventArgs, entry *entryView, loc string,
+	zone *time.Location, b Branding) (Data, error) {
 	d := Data{
 		Store:    StoreData{Name: b.storeName(), SupportEmail: b.SupportEmail},
 		Customer: CustomerData{Name: o.ShippingAddress.Name, Email: o.Email},
-		Order: OrderData{Number: o.Number, Total: locale.Money(o.Total, loc), Placed: locale.Date(o.PlacedAt, loc),
+		Order: OrderData{Number: o.Number, Total: locale.Money(o.Total, loc), Placed: locale.Date(o.PlacedAt.In(zone), loc),
 			Cancelled: o.State == orders.Cancelled},
+	}
+	if entry != nil {
+		d.Date = locale.Date(entry.At.In(zone), loc)
 	}
 	if p := o.Promise; p != nil {
 		a, errA := time.Parse(time.DateOnly, p.Earliest)
@@ -244,7 +256,7 @@ func (s *Service) data(ctx context.Context, o *orders.Order, kind Kind, e *order
 			ld.Title = l.SKU
 		}
 		if l.ExpectedAt != nil && (l.Backordered > 0 || l.Preordered > 0) {
-			ld.Expected = locale.Date(*l.ExpectedAt, loc)
+			ld.Expected = locale.Date(l.ExpectedAt.UTC(), loc)
 			if l.ExpectedAt.After(latestAt) {
 				latestAt, d.Expected = *l.ExpectedAt, ld.Expected
 			}
@@ -308,6 +320,14 @@ func (s *Service) data(ctx context.Context, o *orders.Order, kind Kind, e *order
 	}
 
 	switch kind {
+	case KindBackordered, KindDelayed, KindRestockExpected:
+		due, err := s.deadline(ctx, o.Number, ids)
+		if err != nil {
+			return Data{}, err
+		}
+		if due != nil {
+			d.Deadline = locale.DateTimeZone(due.In(zone), loc)
+		}
 	case KindShipped:
 		number := entry.str("tracking_number")
 		c := carriers.Code(entry.str("carrier"))
@@ -369,13 +389,33 @@ func (s *Service) data(ctx context.Context, o *orders.Order, kind Kind, e *order
 						d.Coupon.Value = locale.Money(c.Amount, loc)
 					}
 					if !c.ExpiresAt.IsZero() {
-						d.Coupon.Expires = locale.Date(c.ExpiresAt, loc)
+						d.Coupon.Expires = locale.Date(c.ExpiresAt.In(zone), loc)
 					}
 				}
 			}
 		}
 	}
 	return d, nil
+}
+
+// deadline is the earliest time by which the customer must accept the wait
+// of a line the message names (ids; every line when empty) and has not
+// answered yet, or nil when none has one (the store does not ask).
+func (s *Service) deadline(ctx context.Context, order int64, ids []int64) (*time.Time, error) {
+	cs, err := s.orders.Choices(ctx, order)
+	if err != nil {
+		return nil, wrap(err, "choices of order %d", order)
+	}
+	var due *time.Time
+	for _, c := range cs {
+		if c.DueAt == nil || c.Answer != nil || len(ids) > 0 && !slices.Contains(ids, c.LineID) {
+			continue
+		}
+		if due == nil || c.DueAt.Before(*due) {
+			due = c.DueAt
+		}
+	}
+	return due, nil
 }
 
 func firstString(e *entryView, keys ...string) string {

@@ -26,6 +26,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/orders/orderstest"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/store/storetest"
+	"github.com/orderly-oms/orderly/internal/storesettings"
 )
 
 var ctx = context.Background()
@@ -856,6 +857,101 @@ func TestDelayQuietConcurrent(t *testing.T) {
 		}
 		if n := count(t, db, `SELECT COUNT(*) FROM river_job WHERE kind = 'send_notification'`); n != 1 {
 			t.Fatalf("%d send jobs, want 1", n)
+		}
+	})
+}
+
+// TestStoreTimeZone: with the store in America/Sao_Paulo, a pt-BR customer
+// reads instants on São Paulo's clock: the consent deadline at 02:00 UTC is
+// 23:00 of the day before, with the zone named; the day shipped and a
+// coupon's last day are São Paulo's days. Back on UTC the same deadline
+// reads 02:00 UTC. The stored instants do not change.
+func TestStoreTimeZone(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.stock(t)
+		zones := storesettings.New(db, f.Clock.Now)
+		if _, err := zones.Set(ctx, storesettings.Input{TimeZone: "America/Sao_Paulo"}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		placed := time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC) // 27/11 23:00 in São Paulo
+		f.Clock.Set(placed)
+		o := f.place(t, "pt-BR")
+		cs, err := f.Orders.Choices(ctx, o.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		due := placed.Add(orders.DefaultConsentHours * time.Hour) // 2026-12-01 02:00 UTC
+		if len(cs) != 1 || cs[0].DueAt == nil || !cs[0].DueAt.Equal(due) {
+			t.Fatalf("choices %+v, want one line due at %s", cs, due)
+		}
+		f.handle(t, f.svc, o.Number)
+		list, err := f.svc.ForOrder(ctx, o.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back *notify.Notification
+		for i := range list {
+			if list[i].Kind == notify.KindBackordered {
+				n, err := f.svc.Get(ctx, list[i].ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				back = &n
+			}
+		}
+		if back == nil {
+			t.Fatalf("no backordered notification among %+v", list)
+		}
+		want := "Se não tivermos sua resposta até 30/11/2026 23:00 UTC-03, cancelaremos os itens em espera"
+		if !strings.Contains(back.Text, want) || !strings.Contains(back.HTML, "30/11/2026 23:00 UTC-03") {
+			t.Errorf("backordered/pt-BR lacks %q:\n%s", want, back.Text)
+		}
+		if strings.Contains(back.Text, "01/12/2026") {
+			t.Errorf("backordered/pt-BR shows the UTC day of the deadline:\n%s", back.Text)
+		}
+
+		// The parcel ships at the same instant: 27/11 in São Paulo.
+		entry, err := f.Orders.RecordNotice(ctx, o.Number, "shipped", "", map[string]any{"carrier": "ups",
+			"tracking_number": "1Z999AA10123456784", "units": []map[string]int{{"position": 1, "quantity": 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.OnEvent(ctx, orders.EventArgs{Event: orders.EventShipped, Order: o.Number, Entry: entry}); err != nil {
+			t.Fatal(err)
+		}
+		list, _ = f.svc.ForOrder(ctx, o.Number)
+		shipped, _ := f.svc.Get(ctx, list[len(list)-1].ID)
+		if shipped.Kind != notify.KindShipped || !strings.Contains(shipped.Text, "foi enviado em 27/11/2026 e está a caminho") {
+			t.Errorf("shipped/pt-BR lacks São Paulo's day 27/11/2026:\n%s", shipped.Text)
+		}
+
+		// A coupon whose last day is 25/02/2027 in São Paulo ends at 02:59:59 UTC on 26/02.
+		f.coupons = []notify.CouponView{{Code: "DESCULPA-10", Percent: 10,
+			ExpiresAt: time.Date(2027, 2, 26, 2, 59, 59, 999999000, time.UTC)}}
+		f.Orders.SetApology(func(context.Context, *sql.Tx, int64, string, string) (string, error) { return "DESCULPA-10", nil })
+		if _, err := f.Orders.Choose(ctx, o.Number, orders.ChoiceInput{Line: 2, Choice: orders.ChoiceCancel}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := f.svc.Preview(ctx, notify.KindChoice, "pt-BR", o.Number, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(m.Text, "DESCULPA-10 (válido até 25/02/2027)") {
+			t.Errorf("choice_answer/pt-BR lacks the coupon's last day in São Paulo, 25/02/2027:\n%s", m.Text)
+		}
+
+		// Back on UTC, the backordered notice reads the deadline on UTC's clock.
+		if _, err := zones.Set(ctx, storesettings.Input{TimeZone: "UTC"}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		o2 := f.place(t, "pt-BR")
+		m, err = f.svc.Preview(ctx, notify.KindBackordered, "pt-BR", o2.Number, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(m.Text, "até 01/12/2026 02:00 UTC,") {
+			t.Errorf("backordered/pt-BR on UTC lacks the deadline 01/12/2026 02:00 UTC:\n%s", m.Text)
 		}
 	})
 }

@@ -12,7 +12,10 @@ import (
 )
 
 // Data is what a template sees. Amounts and dates are already written for
-// the message's locale (internal/locale): R$ 1.234,56, 23/11/2026.
+// the message's locale (internal/locale): R$ 1.234,56, 23/11/2026. Instants
+// (the day an order was placed or shipped, a deadline, a coupon's last day)
+// are shown in the store's time zone (internal/storesettings); calendar days
+// (restock and release dates, the delivery window) are shown as they are.
 type Data struct {
 	Store    StoreData
 	Customer CustomerData
@@ -33,6 +36,15 @@ type Data struct {
 	Choice string
 	// SwapTitle is the item the customer swapped to, when known.
 	SwapTitle string
+	// Date is the day of the event the message is about (the day the
+	// parcel shipped, the order was delivered or cancelled) in the store's
+	// time zone.
+	Date string
+	// Deadline is when the customer must accept the wait of the waiting
+	// items, a date and time with its zone ("01/12/2026 23:00 UTC-03"),
+	// after which they are cancelled and refunded; "" when the store does
+	// not ask (docs/customer-page.md).
+	Deadline string
 }
 
 // StoreData is the store's branding.
@@ -94,6 +106,8 @@ func sampleData() Data {
 		Coupon:    CouponData{Code: "SORRY-ABC123", Value: "10%", Expires: "31 Dec 2026"},
 		Choice:    "wait",
 		SwapTitle: "Mug, blue",
+		Date:      "24 Nov 2026",
+		Deadline:  "26 Nov 2026, 14:05 UTC",
 	}
 }
 
@@ -169,7 +183,7 @@ var (
 	unknownRE  = regexp.MustCompile(`can't evaluate field (\w+) in type (\S+)`)
 	knownNames = "Store.Name, Store.SupportEmail, Customer.Name, Customer.Email, Order.Number, Order.Total, Order.Placed, " +
 		"Order.Window, Order.Cancelled, Link, Lines (each: Title, SKU, Quantity, Expected), Expected, Shipment.Carrier, " +
-		"Shipment.TrackingNumber, Shipment.TrackingURL, Refund, Coupon.Code, Coupon.Value, Coupon.Expires, Choice, SwapTitle"
+		"Shipment.TrackingNumber, Shipment.TrackingURL, Refund, Coupon.Code, Coupon.Value, Coupon.Expires, Choice, SwapTitle, Date, Deadline"
 )
 
 // templateError turns a text/template error into a field error that names

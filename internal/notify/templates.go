@@ -10,6 +10,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/apperr"
 	"github.com/orderly-oms/orderly/internal/locale"
 	"github.com/orderly-oms/orderly/internal/store"
+	"github.com/orderly-oms/orderly/internal/storesettings"
 )
 
 // StoredTemplate is the template in use for one kind and locale.
@@ -166,7 +167,11 @@ func (s *Service) Preview(ctx context.Context, kind Kind, loc string, order int6
 	if err != nil {
 		return Message{}, err
 	}
-	d, err := s.data(ctx, o, kind, nil, entry, loc, settings.Branding)
+	zone, err := storesettings.Zone(ctx, s.db.R)
+	if err != nil {
+		return Message{}, err
+	}
+	d, err := s.data(ctx, o, kind, nil, entry, loc, zone, settings.Branding)
 	if err != nil {
 		return Message{}, err
 	}
