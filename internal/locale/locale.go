@@ -231,6 +231,20 @@ func ZoneName(t time.Time) string {
 	return s
 }
 
+// CalendarDay returns t ready to be written as a day (Date) for a reader in
+// zone. Orderly stores a calendar day (a restock date from a supplier's feed
+// or answer, a release date) as midnight UTC: that day is the same wherever
+// the reader is, so it is returned in UTC. Any other time is an instant (a
+// restock estimated from a lead time, a staff estimate with a time of day),
+// and its day is the one on zone's clock.
+func CalendarDay(t time.Time, zone *time.Location) time.Time {
+	u := t.UTC()
+	if u.Hour() == 0 && u.Minute() == 0 && u.Second() == 0 && u.Nanosecond() == 0 {
+		return u
+	}
+	return t.In(zone)
+}
+
 // EndOfDay is the last instant (to the microsecond, the precision Orderly
 // stores) of the calendar day that contains t in zone: 23:59:59.999999 there.
 // On a day whose midnight the clock skips, it still ends where the next day

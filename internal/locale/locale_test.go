@@ -181,3 +181,18 @@ func TestEndOfDay(t *testing.T) {
 		}
 	}
 }
+
+func TestCalendarDay(t *testing.T) {
+	sp := mustZone(t, "America/Sao_Paulo")
+	// A day stored as midnight UTC stays that day in São Paulo (not 29/11 21:00).
+	if got := Date(CalendarDay(time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC), sp), "pt-BR"); got != "30/11/2026" {
+		t.Errorf("calendar day = %q, want 30/11/2026", got)
+	}
+	// An instant is on São Paulo's clock: 02:00 UTC on 1 Dec is 30 Nov there.
+	if got := Date(CalendarDay(time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC), sp), "pt-BR"); got != "30/11/2026" {
+		t.Errorf("instant = %q, want 30/11/2026", got)
+	}
+	if got := Date(CalendarDay(time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC), time.UTC), "pt-BR"); got != "01/12/2026" {
+		t.Errorf("instant on UTC = %q, want 01/12/2026", got)
+	}
+}

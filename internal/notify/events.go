@@ -192,8 +192,8 @@ func (s *Service) entry(ctx context.Context, order, id int64) (*entryView, error
 
 // data builds what the template of kind sees for order o and the event.
 // Instants are shown in zone, the store's time zone; calendar days (the
-// delivery window, restock and release dates, stored as midnight UTC) as
-// they are.
+// delivery window, restock and release dates stored as midnight UTC) as
+// they are (locale.CalendarDay).
 func (s *Service) data(ctx context.Context, o *orders.Order, kind Kind, e *orders.EventArgs, entry *entryView, loc string,
 	zone *time.Location, b Branding) (Data, error) {
 	d := Data{
@@ -256,7 +256,7 @@ func (s *Service) data(ctx context.Context, o *orders.Order, kind Kind, e *order
 			ld.Title = l.SKU
 		}
 		if l.ExpectedAt != nil && (l.Backordered > 0 || l.Preordered > 0) {
-			ld.Expected = locale.Date(l.ExpectedAt.UTC(), loc)
+			ld.Expected = locale.Date(locale.CalendarDay(*l.ExpectedAt, zone), loc)
 			if l.ExpectedAt.After(latestAt) {
 				latestAt, d.Expected = *l.ExpectedAt, ld.Expected
 			}

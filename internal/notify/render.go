@@ -15,7 +15,8 @@ import (
 // the message's locale (internal/locale): R$ 1.234,56, 23/11/2026. Instants
 // (the day an order was placed or shipped, a deadline, a coupon's last day)
 // are shown in the store's time zone (internal/storesettings); calendar days
-// (restock and release dates, the delivery window) are shown as they are.
+// (the delivery window, restock and release dates stored as midnight UTC)
+// are shown as they are.
 type Data struct {
 	Store    StoreData
 	Customer CustomerData

@@ -27,6 +27,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/orderlinks"
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/shipping"
+	"github.com/orderly-oms/orderly/internal/storesettings"
 	"github.com/orderly-oms/orderly/internal/web/customerpage"
 )
 
@@ -322,13 +323,21 @@ func (p *customerPages) showOrder(w http.ResponseWriter, r *http.Request, number
 	p.render(w, r, status, "order.html", v)
 }
 
-// fill builds the order page's view of o.
+// fill builds the order page's view of o. Instants (placed, shipped, the
+// consent deadline, the history, a coupon's last day) are shown in the
+// store's time zone; calendar days (the delivery window, restock dates
+// stored as midnight UTC) as they are (locale.CalendarDay).
 func (p *customerPages) fill(ctx context.Context, v *orderPageView, o *orders.Order, token string) error {
 	lang, t := v.Lang, v.T
-	day := func(tm time.Time) string { return locale.Date(tm.UTC(), lang) }
+	zone, err := storesettings.Zone(ctx, p.s.cfg.DB.R)
+	if err != nil {
+		return err
+	}
+	day := func(tm time.Time) string { return locale.Date(locale.CalendarDay(tm, zone), lang) }
+	on := func(tm time.Time) string { return locale.Date(tm.In(zone), lang) }
 	v.Order = o
 	v.Status = t.States[o.State]
-	v.Placed = day(o.PlacedAt)
+	v.Placed = on(o.PlacedAt)
 	v.Total = locale.Money(o.Total, lang)
 	v.Delayed = orders.Delayed(o.AtRisk)
 	if pr := o.Promise; pr != nil {
@@ -372,7 +381,7 @@ func (p *customerPages) fill(ctx context.Context, v *orderPageView, o *orders.Or
 			}
 		}
 		if c.DueAt != nil && c.Answer == nil {
-			cc.Due = fmt.Sprintf(t.DueBy, locale.DateTime(c.DueAt.UTC(), lang)+" UTC")
+			cc.Due = fmt.Sprintf(t.DueBy, locale.DateTimeZone(c.DueAt.In(zone), lang))
 		}
 		v.Choices = append(v.Choices, cc)
 	}
@@ -383,14 +392,24 @@ func (p *customerPages) fill(ctx context.Context, v *orderPageView, o *orders.Or
 		}
 		for _, sh := range parcels {
 			v.Parcels = append(v.Parcels, orderPageParcel{Carrier: strings.ToUpper(sh.Carrier), Number: sh.TrackingNumber,
-				URL: safeURL(sh.TrackingURL), Shipped: fmt.Sprintf(t.Shipped, day(sh.ShippedAt)), Status: string(sh.Status)})
+				URL: safeURL(sh.TrackingURL), Shipped: fmt.Sprintf(t.Shipped, on(sh.ShippedAt)), Status: string(sh.Status)})
 		}
 	}
 	tl, err := p.s.cfg.Orders.Timeline(ctx, o.Number)
 	if err != nil {
 		return err
 	}
-	v.History = orderPageHistory(tl, o, lang, t)
+	expires := map[string]time.Time{}
+	if p.s.cfg.Coupons != nil {
+		cps, err := p.s.cfg.Coupons.ForOrder(ctx, o.Number)
+		if err != nil {
+			return err
+		}
+		for _, c := range cps {
+			expires[c.Code] = c.ExpiresAt
+		}
+	}
+	v.History = orderPageHistory(tl, o, lang, t, zone, expires)
 	return nil
 }
 
@@ -415,8 +434,10 @@ func safeURL(s string) string {
 // orderPageHistory is the timeline a customer should see, newest first: the
 // whitelisted events in their own words, never the entry's actor or reason
 // (which may carry internal notes or supplier names). An at-risk entry shows
-// only for the delays a customer will see (late, restock late).
-func orderPageHistory(tl []orders.Entry, o *orders.Order, lang string, t *pageText) []orderPageEntry {
+// only for the delays a customer will see (late, restock late). Entries are
+// dated in zone, the store's time zone; expires gives a coupon's expiry by
+// code, shown as its last day there.
+func orderPageHistory(tl []orders.Entry, o *orders.Order, lang string, t *pageText, zone *time.Location, expires map[string]time.Time) []orderPageEntry {
 	var out []orderPageEntry
 	for i := len(tl) - 1; i >= 0; i-- {
 		e := tl[i]
@@ -437,16 +458,20 @@ func orderPageHistory(tl []orders.Entry, o *orders.Order, lang string, t *pageTe
 		if !ok || text == "" {
 			continue
 		}
-		ce := orderPageEntry{Event: e.Event, When: locale.Date(e.At.UTC(), lang), Text: text}
+		ce := orderPageEntry{Event: e.Event, When: locale.Date(e.At.In(zone), lang), Text: text}
 		if at, err := time.Parse(time.RFC3339Nano, str(d["expected_at"])); err == nil &&
 			(e.Event == "restock_date_changed" || e.Event == "restock_date_known" || e.Event == "customer_choice") {
-			ce.Notes = append(ce.Notes, fmt.Sprintf(t.ExpectedOn, locale.Date(at.UTC(), lang)))
+			ce.Notes = append(ce.Notes, fmt.Sprintf(t.ExpectedOn, locale.Date(locale.CalendarDay(at, zone), lang)))
 		}
 		if m, ok := moneyOf(d["refund"]); ok && m.Amount > 0 {
 			ce.Notes = append(ce.Notes, fmt.Sprintf(t.Refund, locale.Money(m, lang)))
 		}
 		if c := str(d["coupon"]); c != "" {
-			ce.Notes = append(ce.Notes, fmt.Sprintf(t.Coupon, c))
+			if exp, ok := expires[c]; ok && !exp.IsZero() {
+				ce.Notes = append(ce.Notes, fmt.Sprintf(t.CouponUntil, c, locale.Date(exp.In(zone), lang)))
+			} else {
+				ce.Notes = append(ce.Notes, fmt.Sprintf(t.Coupon, c))
+			}
 		}
 		out = append(out, ce)
 	}

@@ -11,6 +11,8 @@ type pageText struct {
 	Title, Order, Status, Placed, Window, WindowNote, Lines, Quantity, Total, Waiting, ExpectedOn, NoDate string
 	Delayed, ChooseTitle, ChooseIntro, DueBy, WaitButton, SwapButton, SwapTo, CancelButton, CancelNote    string
 	AnsweredWait, AnsweredWaitNoDate, Tracking, Follow, Shipped, History, Refund, Coupon, Language        string
+	// CouponUntil is Coupon with the coupon's last day (code, day).
+	CouponUntil string
 
 	FlashWait, FlashSwap, FlashCancel, ErrConflict, ErrInvalid string
 
@@ -41,7 +43,7 @@ var customerText = map[string]*pageText{
 		CancelNote:   "The refund goes back to your original payment.",
 		AnsweredWait: "You chose to wait until %s.", AnsweredWaitNoDate: "You chose to wait.",
 		Tracking: "Tracking", Follow: "Follow the parcel", Shipped: "shipped %s", History: "History",
-		Refund: "Refund: %s", Coupon: "Your apology coupon: %s", Language: "Language",
+		Refund: "Refund: %s", Coupon: "Your apology coupon: %s", CouponUntil: "Your apology coupon: %s (valid until %s)", Language: "Language",
 		FlashWait:     "Thank you: we will keep your item and ship it as soon as it arrives.",
 		FlashSwap:     "Done: we swapped your item and reserved it for you.",
 		FlashCancel:   "Done: the item is cancelled and your refund is on its way.",
@@ -80,7 +82,7 @@ var customerText = map[string]*pageText{
 		CancelNote:   "O reembolso volta para a forma de pagamento original.",
 		AnsweredWait: "Você escolheu aguardar até %s.", AnsweredWaitNoDate: "Você escolheu aguardar.",
 		Tracking: "Rastreamento", Follow: "Rastrear a encomenda", Shipped: "enviado em %s", History: "Histórico",
-		Refund: "Reembolso: %s", Coupon: "Seu cupom de desculpas: %s", Language: "Idioma",
+		Refund: "Reembolso: %s", Coupon: "Seu cupom de desculpas: %s", CouponUntil: "Seu cupom de desculpas: %s (válido até %s)", Language: "Idioma",
 		FlashWait:     "Obrigado: vamos manter seu item e enviá-lo assim que chegar.",
 		FlashSwap:     "Pronto: trocamos seu item e o reservamos para você.",
 		FlashCancel:   "Pronto: o item foi cancelado e seu reembolso está a caminho.",
@@ -119,7 +121,7 @@ var customerText = map[string]*pageText{
 		CancelNote:   "Il rimborso torna sul metodo di pagamento originale.",
 		AnsweredWait: "Hai scelto di attendere fino al %s.", AnsweredWaitNoDate: "Hai scelto di attendere.",
 		Tracking: "Tracciamento", Follow: "Segui il pacco", Shipped: "spedito il %s", History: "Cronologia",
-		Refund: "Rimborso: %s", Coupon: "Il tuo buono di scuse: %s", Language: "Lingua",
+		Refund: "Rimborso: %s", Coupon: "Il tuo buono di scuse: %s", CouponUntil: "Il tuo buono di scuse: %s (valido fino al %s)", Language: "Lingua",
 		FlashWait:     "Grazie: teniamo il tuo articolo e lo spediamo appena arriva.",
 		FlashSwap:     "Fatto: abbiamo cambiato il tuo articolo e lo abbiamo riservato per te.",
 		FlashCancel:   "Fatto: l'articolo è annullato e il rimborso è in arrivo.",
