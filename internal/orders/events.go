@@ -42,6 +42,11 @@ const (
 	// internal/restocks): the customer is told the date and asked whether
 	// the wait is acceptable.
 	EventRestockExpected Event = "order.restock_expected"
+	// EventRefundIssued: staff marked one of the order's refunds issued
+	// (paid back through the payment provider, internal/refunds); the
+	// timeline entry (EntryRefundIssued) says which, how much and the
+	// provider's reference.
+	EventRefundIssued Event = "order.refund_issued"
 )
 
 // EventArgs is the job that carries an order event to its subscribers.

@@ -7,7 +7,9 @@
 //
 // The state lives beside order_payments, in refund_issues: a refund without a
 // row there is pending, and the row's primary key makes issuing it a second
-// time impossible, on any number of instances. See docs/coupons-refunds.md
+// time impossible, on any number of instances. Each refund marked issued is
+// recorded on its order's timeline (refund_issued, with event
+// order.refund_issued) in the same transaction. See docs/coupons-refunds.md
 // and decision 0016.
 package refunds
 
@@ -72,18 +74,26 @@ type Refund struct {
 	ProviderRef string        `json:"provider_ref,omitempty" doc:"The payment provider's reference of the refund"`
 }
 
-// Service lists refunds and marks them issued.
-type Service struct {
-	db  *store.DB
-	now func() time.Time
+// Timeline records a refund marked issued on its order's timeline inside
+// the transaction that marks it; *orders.Service satisfies it.
+type Timeline interface {
+	RefundIssuedTx(ctx context.Context, tx *sql.Tx, order, payment int64, amount money.Money, providerRef, who string) (int64, error)
 }
 
-// New returns the service on db.
-func New(db *store.DB, now func() time.Time) *Service {
+// Service lists refunds and marks them issued.
+type Service struct {
+	db       *store.DB
+	timeline Timeline
+	now      func() time.Time
+}
+
+// New returns the service on db. Refunds marked issued are recorded on their
+// orders' timelines through tl.
+func New(db *store.DB, tl Timeline, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, now: now}
+	return &Service{db: db, timeline: tl, now: now}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -279,8 +289,13 @@ func (s *Service) MarkIssued(ctx context.Context, id int64, providerRef string) 
 
 // MarkIssuedBulk marks several refunds issued in one transaction, all or
 // none: if any is unknown or issued already, nothing changes and the error
-// names them. The refunds come back in id order.
+// names them. Each refund marked gets an entry on its order's timeline
+// (refund_issued: who, the amount, the provider's reference) in the same
+// transaction. The refunds come back in id order.
 func (s *Service) MarkIssuedBulk(ctx context.Context, ids []int64, providerRef string) ([]Refund, error) {
+	if s.timeline == nil {
+		return nil, fmt.Errorf("mark refunds issued: the refunds service has no order timeline")
+	}
 	providerRef = strings.TrimSpace(providerRef)
 	if utf8.RuneCountInString(providerRef) > MaxProviderRefLen || !utf8.ValidString(providerRef) {
 		return nil, apperr.InvalidField("provider_ref", "must be valid text of at most %d characters", MaxProviderRefLen)
@@ -339,6 +354,9 @@ func (s *Service) MarkIssuedBulk(ctx context.Context, ids []int64, providerRef s
 			r, err := s.get(ctx, tx, id)
 			if err != nil {
 				return err
+			}
+			if _, err := s.timeline.RefundIssuedTx(ctx, tx, r.Order, r.ID, r.Amount, r.ProviderRef, who); err != nil {
+				return fmt.Errorf("mark refund %d issued: %w", id, err)
 			}
 			out = append(out, *r)
 		}

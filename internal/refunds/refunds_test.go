@@ -68,7 +68,7 @@ func TestRefundStates(t *testing.T) {
 			f := orderstest.New(t, storetest.Open(t, e), orders.Options{})
 			order, a, b := scenario(t, f)
 			f.Clock.Set(orderstest.T0.Add(48 * time.Hour))
-			svc := refunds.New(f.DB, f.Clock.Now)
+			svc := refunds.New(f.DB, f.Orders, f.Clock.Now)
 
 			all, err := svc.List(ctx, refunds.Filter{})
 			if err != nil {
@@ -172,7 +172,7 @@ func TestRefundsCSV(t *testing.T) {
 			ctx := context.Background()
 			f := orderstest.New(t, storetest.Open(t, e), orders.Options{})
 			order, a, b := scenario(t, f)
-			svc := refunds.New(f.DB, f.Clock.Now)
+			svc := refunds.New(f.DB, f.Orders, f.Clock.Now)
 			if _, err := svc.MarkIssued(ctx, a, "re_1"); err != nil {
 				t.Fatal(err)
 			}

@@ -3,7 +3,10 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/orderly-oms/orderly/internal/auth"
@@ -30,7 +33,7 @@ func TestConsoleOrderRefundsAndCoupons(t *testing.T) {
 		if _, err := cs.SetPolicy(ctx, coupons.Policy{Enabled: true, Kind: coupons.KindPercent, Percent: 15, ValidityDays: 30}); err != nil {
 			t.Fatal(err)
 		}
-		rs := refunds.New(db, fx.Clock.Now)
+		rs := refunds.New(db, fx.Orders, fx.Clock.Now)
 		s, base := newConsoleServerWith(t, Config{DB: db, Now: fx.Clock.Now, Inventory: fx.Inventory, Customers: fx.Customers,
 			Orders: fx.Orders, Coupons: cs, Refunds: rs})
 		fx.AddSKU("MUG-1", 5)
@@ -58,11 +61,24 @@ func TestConsoleOrderRefundsAndCoupons(t *testing.T) {
 		if err != nil || len(list) != 1 {
 			t.Fatalf("refunds of %d: %+v, %v", number, list, err)
 		}
-		if _, err := rs.MarkIssued(ctx, list[0].ID, "re_123"); err != nil {
-			t.Fatal(err)
-		}
+		// Marked issued from the console's refunds page: the order page
+		// shows the refund issued and, on the timeline, who marked it, the
+		// amount and the provider's reference.
+		id := strconv.FormatInt(list[0].ID, 10)
+		r = c.post("/console/refunds/issue", url.Values{"id": {id}, "provider_ref": {"re_123"}})
+		wantStatus(t, r, http.StatusSeeOther)
 		r = c.get(page)
 		wantBody(t, r, `data-refund-state="issued"`, "(ref. re_123)")
 		wantNotBody(t, r, `data-refund-state="pending"`)
+		rows := regexp.MustCompile(`(?s)<tr data-event="refund_issued">(.*?)</tr>`).FindAllStringSubmatch(r.body, -1)
+		if len(rows) != 1 {
+			t.Fatalf("%d refund_issued rows on the order page's timeline, want 1:\n%s", len(rows), r.body)
+		}
+		for _, want := range []string{"Refund issued", `<td class="actor">admin@example.com <span class="muted">(staff)</span>`,
+			"<strong>refund " + id + " issued: " + res.Refund.String() + ", provider reference re_123</strong>"} {
+			if !strings.Contains(rows[0][1], want) {
+				t.Errorf("timeline row %q lacks %q", rows[0][1], want)
+			}
+		}
 	})
 }

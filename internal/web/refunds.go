@@ -18,7 +18,7 @@ import (
 // provider.
 func (s *Server) registerRefunds() {
 	if s.cfg.Refunds == nil {
-		s.cfg.Refunds = refunds.New(s.cfg.DB, s.now)
+		s.cfg.Refunds = refunds.New(s.cfg.DB, s.cfg.Orders, s.now)
 	}
 	tags := []string{"Refunds"}
 	operation(s, huma.Operation{OperationID: "list-refunds", Method: http.MethodGet, Path: "/refunds",

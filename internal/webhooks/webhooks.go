@@ -44,7 +44,7 @@ const TestEvent = "webhook.test"
 var Events = []orders.Event{orders.EventPlaced, orders.EventBackordered, orders.EventPreordered, orders.EventAllocated,
 	orders.EventReady, orders.EventHeld, orders.EventReleased, orders.EventCancelled, orders.EventEdited, orders.EventSent,
 	orders.EventShipped, orders.EventDelivered, orders.EventRestockDelayed, orders.EventAtRisk, orders.EventAtRiskCleared,
-	orders.EventRestockExpected, orders.EventCustomerChoice}
+	orders.EventRestockExpected, orders.EventCustomerChoice, orders.EventRefundIssued}
 
 // Defaults of Options.
 const (
