@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/orderly-oms/orderly/internal/apperr"
@@ -26,7 +27,10 @@ import (
 // which shares each target's rate limit with the stock sync), then by River
 // with backoff. Should a send land while its answer is lost, the retry finds
 // the code taken on Shopify (TAKEN: counted as pushed); a webhook receiver
-// must treat the code as the key (docs/coupons-refunds.md).
+// must treat the code as the key (docs/coupons-refunds.md). "Push again"
+// (Repush) counts a request on the coupon; a job running meanwhile passes
+// again, so a request is never absorbed by a job that read the targets
+// before it.
 
 // PushArgs is the job that pushes one coupon to every enabled storefront
 // target. It is enqueued in the transaction that issues the coupon.
@@ -39,6 +43,8 @@ func (PushArgs) Kind() string { return "coupon_push" }
 
 // InsertOpts makes the push unique per coupon while one is waiting, running
 // or waiting to retry, so two instances never push the same coupon at once.
+// River requires running among these states: a push again made while the job
+// runs is served by that job (Repush, PushWorker.Work).
 func (PushArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
 		MaxAttempts: 25,
@@ -336,6 +342,11 @@ func (p *Pusher) sendShopify(ctx context.Context, c *Coupon, t storefront.Endpoi
 // one added since it was issued, or one that skipped it (its currency, or a
 // discount Shopify refused) and may take it now. Targets that have it are
 // not sent it again. A used or expired coupon is a conflict.
+//
+// The request is counted on the coupon (push_requests) and a push job
+// enqueued, in one transaction. If the coupon's push job is running, River
+// adds no job (one per coupon while one waits or runs); that job sees the
+// count move and passes again (PushWorker.Work), so no request is lost.
 func (s *Service) Repush(ctx context.Context, code string) (*Coupon, error) {
 	if s.queue == nil {
 		return nil, apperr.New(apperr.Unavailable, "coupons are not pushed by this server (no job queue)")
@@ -351,6 +362,11 @@ func (s *Service) Repush(ctx context.Context, code string) (*Coupon, error) {
 		}
 		if c.Used || c.Expired {
 			return apperr.New(apperr.Conflict, "coupon %s is used or expired: there is nothing to push", c.Code)
+		}
+		// Counted first: on PostgreSQL this takes the coupon's row, which
+		// a push job finishing takes too (PushWorker.Work).
+		if _, err := tx.ExecContext(ctx, `UPDATE coupons SET push_requests = push_requests + 1 WHERE id = $1`, c.ID); err != nil {
+			return fmt.Errorf("push coupon %s again: %w", c.Code, err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE coupon_pushes SET skipped = '', updated_at = $2
 			WHERE coupon_id = $1 AND pushed_at IS NULL AND skipped <> ''`, c.ID, s.clock()); err != nil {
@@ -395,6 +411,8 @@ func (s *Service) Pushes(ctx context.Context, couponID int64) ([]Push, error) {
 type PushWorker struct {
 	river.WorkerDefaults[PushArgs]
 	Pusher *Pusher
+
+	afterComplete func() // tests: called once the job has marked itself completed
 }
 
 // Timeout bounds one push job.
@@ -408,18 +426,100 @@ func (w *PushWorker) NextRetry(job *river.Job[PushArgs]) time.Time {
 
 // Work pushes the coupon. A storefront asking to wait long, or a target
 // claimed by another sender, snoozes the job.
+//
+// A "push again" made while the job runs adds no job (River keeps one per
+// coupon while one runs) and the pass may have read the targets before it.
+// So the job notes the coupon's push requests before each pass and passes
+// again when they moved. It marks itself completed in a transaction that
+// first takes the coupon's row and finds the count unchanged: a request
+// committed before that finds the job still running and is seen (another
+// pass); one committed after finds the job completed, and enqueues a new one.
+// A pass that failed is passed again at once when the count moved: River
+// would retry it, but not after the last attempt (the job is discarded). A
+// request made in the instant between that check and River recording the
+// last attempt's failure is the one this does not serve: River offers no
+// transactional discard; the push has failed for good then, which the
+// coupon's targets show, and pushing again enqueues a new job. A throttled
+// or busy pass is not passed again: the job snoozes (which uses up no
+// attempt), and its next run reads the targets afresh.
 func (w *PushWorker) Work(ctx context.Context, job *river.Job[PushArgs]) error {
 	if w.Pusher == nil {
 		return errors.New("coupon push: the worker has no pusher")
 	}
-	err := w.Pusher.Push(ctx, job.Args.CouponID)
-	var throttled *storefront.ThrottledError
-	if errors.As(err, &throttled) {
-		return river.JobSnooze(throttled.After)
+	id := job.Args.CouponID
+	for {
+		seen, err := w.Pusher.svc.pushRequests(ctx, id)
+		if err != nil {
+			return err
+		}
+		err = w.Pusher.Push(ctx, id)
+		var throttled *storefront.ThrottledError
+		if errors.As(err, &throttled) {
+			return river.JobSnooze(throttled.After)
+		}
+		var busy *BusyError
+		if errors.As(err, &busy) {
+			return river.JobSnooze(max(busy.Until.Sub(w.Pusher.svc.now()), 0) + time.Second)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			now, rerr := w.Pusher.svc.pushRequests(ctx, id)
+			if rerr != nil || now == seen {
+				return err
+			}
+			continue
+		}
+		done, err := w.complete(ctx, job, seen)
+		if err != nil {
+			return err
+		}
+		if done {
+			if w.afterComplete != nil {
+				w.afterComplete()
+			}
+			return nil
+		}
 	}
-	var busy *BusyError
-	if errors.As(err, &busy) {
-		return river.JobSnooze(max(busy.Until.Sub(w.Pusher.svc.now()), 0) + time.Second)
+}
+
+// complete marks the job completed if the coupon's push requests are still
+// seen, holding the coupon's row (PostgreSQL; SQLite has one writer) so that
+// Repush counts either before (done is false: pass again) or after.
+func (w *PushWorker) complete(ctx context.Context, job *river.Job[PushArgs], seen int64) (done bool, err error) {
+	err = w.Pusher.svc.db.InTx(ctx, func(tx *sql.Tx) error {
+		done = false
+		res, err := tx.ExecContext(ctx, `UPDATE coupons SET push_requests = push_requests WHERE id = $1 AND push_requests = $2`,
+			job.Args.CouponID, seen)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n == 0 {
+			return err // pushed again meanwhile (or the coupon is gone: the next pass says so)
+		}
+		if _, err := river.JobCompleteTx[riverdriver.Driver[*sql.Tx]](ctx, tx, job); err != nil {
+			return err
+		}
+		done = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("complete push of coupon %d: %w", job.Args.CouponID, err)
 	}
-	return err
+	return done, nil
+}
+
+// pushRequests returns how many times the coupon was pushed again.
+func (s *Service) pushRequests(ctx context.Context, couponID int64) (int64, error) {
+	var n int64
+	err := s.db.R.QueryRowContext(ctx, `SELECT push_requests FROM coupons WHERE id = $1`, couponID).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("push coupon %d: %w", couponID, apperr.New(apperr.NotFound, "coupon not found"))
+	}
+	if err != nil {
+		return 0, fmt.Errorf("push coupon %d: %w", couponID, err)
+	}
+	return n, nil
 }

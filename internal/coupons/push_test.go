@@ -48,6 +48,10 @@ type fakeStorefront struct {
 	// onHook is called (unlocked) before a webhook request is answered; if
 	// it returns true the request is dropped: not answered, not recorded.
 	onHook func(r *http.Request) bool
+	// hookDown makes the webhook receiver answer 500 to all.
+	hookDown bool
+	// onShop is called (locked) when Shopify accepts a coupon.
+	onShop func()
 }
 
 func newFake(t *testing.T, now func() time.Time) *fakeStorefront {
@@ -105,6 +109,9 @@ func (f *fakeStorefront) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		f.accepted[key]++
 		f.shopVars = append(f.shopVars, req.Variables.Input)
+		if f.onShop != nil {
+			f.onShop()
+		}
 		w.Write([]byte(`{"data":{"discountCodeBasicCreate":{"codeDiscountNode":{"id":"gid://shopify/DiscountCodeNode/` +
 			strconv.Itoa(len(f.shopVars)) + `"},"userErrors":[]}}}`))
 	case "/hook":
@@ -123,6 +130,10 @@ func (f *fakeStorefront) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		if r.Header.Get(storefront.TopicHeader) != coupons.TopicCreated {
 			f.t.Errorf("webhook topic %q", r.Header.Get(storefront.TopicHeader))
+		}
+		if f.hookDown {
+			http.Error(w, "down", http.StatusInternalServerError)
+			return
 		}
 		if f.fail(&f.hookFail, w) {
 			return
@@ -549,5 +560,232 @@ func TestPercentFraction(t *testing.T) {
 		if err != nil || string(b) != `{"percentage":`+want+`}` {
 			t.Errorf("%d%% is sent as %s (%v), want %s", p, b, err, want)
 		}
+	}
+}
+
+// startPushJobs starts a River queue working push jobs through p's pusher
+// and returns a coupon service enqueuing on it, and the worker.
+func startPushJobs(t *testing.T, p *pushEnv) (*coupons.Service, *coupons.PushWorker) {
+	t.Helper()
+	worker := &coupons.PushWorker{Pusher: p.pusher}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, worker)
+	q, err := jobs.New(p.f.DB, jobs.Config{Workers: workers, PollInterval: 50 * time.Millisecond, Now: p.f.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := coupons.New(p.f.DB, p.f.Clock.Now, q)
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Stop(context.Background()) })
+	return svc, worker
+}
+
+// waitPushJobs waits until no push job is left to work (none waiting,
+// running, snoozed or retrying) and returns how many completed.
+func waitPushJobs(t *testing.T, p *pushEnv) (completed int) {
+	t.Helper()
+	ctx := context.Background()
+	// A bound on waiting, not a speed target (see TestPushJob).
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var open int
+		if err := p.f.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'coupon_push'
+			AND state NOT IN ('completed', 'discarded', 'cancelled')`).Scan(&open); err != nil {
+			t.Fatal(err)
+		}
+		if open == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d push jobs still open", open)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := p.f.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'coupon_push' AND state = 'completed'`).
+		Scan(&completed); err != nil {
+		t.Fatal(err)
+	}
+	return completed
+}
+
+// TestRepushWhilePushRuns: "push again" pressed while the coupon's push job
+// runs is not lost. River adds no job then (one per coupon while one runs),
+// and the running job had already found the shop skipping the coupon: it
+// must pass again and send it, once the shop can take it.
+func TestRepushWhilePushRuns(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			p := newPushEnv(t, newEnv(t, orderstest.New(t, storetest.Open(t, e), orders.Options{})))
+			sf := storefront.New(p.f.DB, p.f.Clock.Now, nil)
+			usd, eurCur := "USD", "EUR"
+			if _, err := sf.UpdateTarget(ctx, p.shop, storefront.TargetPatch{Currency: &usd}); err != nil {
+				t.Fatal(err)
+			}
+			// The job's first webhook send is held until the repush is done;
+			// the shop (the lower id, sent to first) has skipped by then.
+			inFlight, release := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			p.fake.onHook = func(r *http.Request) bool {
+				once.Do(func() {
+					close(inFlight)
+					select {
+					case <-release:
+					case <-time.After(60 * time.Second):
+						t.Error("the held webhook send was never released")
+					}
+				})
+				return false
+			}
+			svc, _ := startPushJobs(t, p)
+			c, err := svc.Issue(ctx, coupons.NewCoupon{Kind: coupons.KindAmount, Amount: eur(t, "4.00"), Reason: "x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-inFlight:
+			case <-time.After(60 * time.Second):
+				t.Fatal("the push job never sent to the webhook target")
+			}
+			pushes, err := svc.Pushes(ctx, c.ID)
+			if err != nil || len(pushes) != 2 || !strings.Contains(pushes[0].Skipped, "the store in USD") {
+				t.Fatalf("pushes while the job runs = %+v, %v", pushes, err)
+			}
+			if _, err := sf.UpdateTarget(ctx, p.shop, storefront.TargetPatch{Currency: &eurCur}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Repush(ctx, c.Code); err != nil {
+				t.Fatalf("repush while the job runs: %v", err)
+			}
+			close(release)
+			waitPushJobs(t, p)
+			_, accepted := p.fake.snapshot()
+			if accepted["shopify:"+c.Code] != 1 || accepted["webhook:"+c.Code] != 1 {
+				t.Fatalf("after a repush during the push: accepted %v, want the coupon once on each target", accepted)
+			}
+			pushes, _ = svc.Pushes(ctx, c.ID)
+			if pushes[0].PushedAt == nil || pushes[0].Skipped != "" || pushes[1].PushedAt == nil {
+				t.Fatalf("pushes = %+v", pushes)
+			}
+		})
+	}
+}
+
+// TestRepushAsPushJobEnds: "push again" pressed after the running job's last
+// look at the coupon, before River records the job's end, is not lost either:
+// the job marked itself completed in its last look's transaction, so the
+// repush enqueues a new job instead of being absorbed by the ending one.
+func TestRepushAsPushJobEnds(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			p := newPushEnv(t, newEnv(t, orderstest.New(t, storetest.Open(t, e), orders.Options{})))
+			sf := storefront.New(p.f.DB, p.f.Clock.Now, nil)
+			usd, eurCur := "USD", "EUR"
+			if _, err := sf.UpdateTarget(ctx, p.shop, storefront.TargetPatch{Currency: &usd}); err != nil {
+				t.Fatal(err)
+			}
+			svc, worker := startPushJobs(t, p)
+			var once sync.Once
+			codes, repushed := make(chan string, 1), make(chan error, 1)
+			worker.SetAfterComplete(func() {
+				once.Do(func() {
+					if _, err := sf.UpdateTarget(ctx, p.shop, storefront.TargetPatch{Currency: &eurCur}); err != nil {
+						repushed <- err
+						return
+					}
+					_, err := svc.Repush(ctx, <-codes)
+					repushed <- err
+				})
+			})
+			c, err := svc.Issue(ctx, coupons.NewCoupon{Kind: coupons.KindAmount, Amount: eur(t, "4.00"), Reason: "x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			codes <- c.Code
+			select {
+			case err := <-repushed:
+				if err != nil {
+					t.Fatalf("repush as the job ends: %v", err)
+				}
+			case <-time.After(60 * time.Second):
+				t.Fatal("the push job never completed")
+			}
+			if completed := waitPushJobs(t, p); completed != 2 {
+				t.Errorf("%d push jobs completed, want 2 (the repush's own)", completed)
+			}
+			_, accepted := p.fake.snapshot()
+			if accepted["shopify:"+c.Code] != 1 || accepted["webhook:"+c.Code] != 1 {
+				t.Fatalf("after a repush as the job ended: accepted %v, want the coupon once on each target", accepted)
+			}
+		})
+	}
+}
+
+// TestRepushWhileFailingPushRuns: "push again" pressed while the push job
+// runs a pass that then fails gets a pass of its own at once, in the same
+// attempt, rather than waiting for River's retry (which, on the job's last
+// attempt, would never come: the job would be discarded).
+func TestRepushWhileFailingPushRuns(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(string(e), func(t *testing.T) {
+			ctx := context.Background()
+			p := newPushEnv(t, newEnv(t, orderstest.New(t, storetest.Open(t, e), orders.Options{})))
+			sf := storefront.New(p.f.DB, p.f.Clock.Now, nil)
+			usd, eurCur := "USD", "EUR"
+			if _, err := sf.UpdateTarget(ctx, p.shop, storefront.TargetPatch{Currency: &usd}); err != nil {
+				t.Fatal(err)
+			}
+			// The webhook receiver is down until the shop gets the coupon;
+			// the job's first send to it is held until the repush is done.
+			inFlight, release := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			shopAttempt := make(chan int, 1)
+			p.fake.mu.Lock()
+			p.fake.hookDown = true
+			p.fake.onHook = func(r *http.Request) bool {
+				once.Do(func() {
+					close(inFlight)
+					<-release
+				})
+				return false
+			}
+			p.fake.onShop = func() {
+				var attempt int
+				if err := p.f.DB.R.QueryRowContext(ctx, `SELECT attempt FROM river_job WHERE kind = 'coupon_push'`).Scan(&attempt); err != nil {
+					t.Error(err)
+				}
+				shopAttempt <- attempt
+				p.fake.hookDown = false
+			}
+			p.fake.mu.Unlock()
+			svc, _ := startPushJobs(t, p)
+			c, err := svc.Issue(ctx, coupons.NewCoupon{Kind: coupons.KindAmount, Amount: eur(t, "4.00"), Reason: "x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-inFlight:
+			case <-time.After(60 * time.Second):
+				t.Fatal("the push job never sent to the webhook target")
+			}
+			if _, err := sf.UpdateTarget(ctx, p.shop, storefront.TargetPatch{Currency: &eurCur}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Repush(ctx, c.Code); err != nil {
+				t.Fatalf("repush while the job runs: %v", err)
+			}
+			close(release)
+			waitPushJobs(t, p)
+			_, accepted := p.fake.snapshot()
+			if accepted["shopify:"+c.Code] != 1 || accepted["webhook:"+c.Code] != 1 {
+				t.Fatalf("accepted %v, want the coupon once on each target", accepted)
+			}
+			if a := <-shopAttempt; a != 1 {
+				t.Errorf("the shop got the coupon on the job's attempt %d, want 1 (the attempt the repush was made in)", a)
+			}
+		})
 	}
 }
