@@ -77,6 +77,7 @@ var consoleNav = []navItem{
 	{"storefront", "Storefronts", "/console/storefront", auth.SettingsWrite},
 	{"notifications", "Notifications", "/console/settings/notifications", auth.SettingsWrite},
 	{"backorder-consent", "Backorder deadline", "/console/settings/backorder-consent", auth.OrdersRead},
+	{"store-settings", "Store", "/console/settings/store", auth.OrdersRead},
 	{"webhooks", "Webhooks", "/console/webhooks", auth.WebhooksRead},
 	{"portal", "Purchase orders", "/console/supplier", auth.SupplierPortal},
 	{"portal-restocks", "Restock questions", "/console/supplier/restock-questions", auth.SupplierPortal},

@@ -248,6 +248,7 @@ func (s *Server) registerRoutes() {
 	s.registerWebhooks()
 	s.registerCustomerChoices()
 	s.registerConsoleConsent()
+	s.registerStoreSettings()
 	s.registerCustomerPage()
 	s.registerConsole()
 	s.registerConsolePromiseCalibration()
