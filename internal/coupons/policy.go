@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/orderly-oms/orderly/internal/apperr"
+	"github.com/orderly-oms/orderly/internal/locale"
 	"github.com/orderly-oms/orderly/internal/money"
 	"github.com/orderly-oms/orderly/internal/store"
 )
@@ -31,6 +32,19 @@ type Policy struct {
 // DefaultPolicy is the policy until staff set one: no coupons; once enabled,
 // 10 % off for 90 days with codes starting SORRY-.
 var DefaultPolicy = Policy{Kind: KindPercent, Percent: 10, ValidityDays: 90, Prefix: "SORRY"}
+
+// ExpiresAt is when a coupon issued at issued and valid for days days
+// expires: at the end (23:59:59.999999) of the days-th calendar day after the
+// day of issue, both days taken in zone, the store's time zone
+// (storesettings.Zone). A coupon shown as "valid until 25/02/2027" is then
+// valid for the whole of that day where the store is, not until the hour it
+// was issued at, nor until midnight UTC. The result is in UTC, as stored.
+func ExpiresAt(issued time.Time, days int, zone *time.Location) time.Time {
+	y, m, d := issued.In(zone).Date()
+	// Noon of the last day: a day's noon exists in every zone, whatever its
+	// clock changes.
+	return locale.EndOfDay(time.Date(y, m, d+days, 12, 0, 0, 0, zone), zone).UTC()
+}
 
 // policy reads the policy (the default if none was set).
 func policy(ctx context.Context, q store.Querier) (Policy, error) {
