@@ -44,6 +44,12 @@ func (s *Service) OnEvent(ctx context.Context, e orders.EventArgs) error {
 		return err
 	}
 	switch e.Event {
+	case orders.EventCancelled:
+		// A customer's own cancellation is answered by the choice notice
+		// of the same entry: one email, not two.
+		if entry != nil && entry.Event == "customer_choice" {
+			return nil
+		}
 	case orders.EventPreordered:
 		// At placement the confirmation already gives the release dates.
 		if entry != nil && entry.Event == "placed" {

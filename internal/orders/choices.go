@@ -478,8 +478,12 @@ func (s *Service) chooseCancel(ctx context.Context, tx *sql.Tx, o *Order, l *Lin
 	}
 	reason := fmt.Sprintf("the customer chose to cancel line %d (%s) rather than wait", l.Position, l.SKU)
 	detail := map[string]any{"choice": ChoiceCancel, "line": l.Position, "sku": l.SKU}
+	// order.cancelled too, as for every cancellation: whoever follows
+	// cancellations (an ERP, the payment provider's refunds) must see this
+	// one. The customer hears of it once, by the answer to their choice
+	// (notify leaves order.cancelled of a customer_choice entry alone).
 	refund, code, err := s.cancelWaiting(ctx, tx, o, map[int]int{l.Position: l.Cancellable()}, "customer_choice", who, reason, detail,
-		EventCustomerChoice)
+		EventCustomerChoice, EventCancelled)
 	if err != nil {
 		return err
 	}
