@@ -221,7 +221,7 @@ var templateVariables = []string{
 	"{{.Order.Total}}", "{{.Order.Placed}}", "{{.Order.Window}}", "{{.Order.Cancelled}}", "{{.Link}}",
 	"{{range .Lines}}{{.Quantity}} × {{.Title}} {{.SKU}} {{.Expected}}{{end}}", "{{.Expected}}",
 	"{{.Shipment.Carrier}}", "{{.Shipment.TrackingNumber}}", "{{.Shipment.TrackingURL}}", "{{.Refund}}",
-	"{{.Coupon.Code}}", "{{.Coupon.Value}}", "{{.Coupon.Expires}}", "{{.Choice}}", "{{.SwapTitle}}",
+	"{{.Coupon.Code}}", "{{.Coupon.Value}}", "{{.Coupon.Expires}}", "{{.Choice}}", "{{.SwapTitle}}", "{{.Date}}", "{{.Deadline}}",
 }
 
 // templateKey reads {kind} and {locale} of the path.
