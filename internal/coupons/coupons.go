@@ -25,6 +25,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/auth"
 	"github.com/orderly-oms/orderly/internal/money"
 	"github.com/orderly-oms/orderly/internal/store"
+	"github.com/orderly-oms/orderly/internal/storesettings"
 )
 
 // Kind is how a coupon discounts.
@@ -251,8 +252,12 @@ func (s *Service) IssueApologyTx(ctx context.Context, tx *sql.Tx, order int64, c
 	if !p.Enabled {
 		return nil, nil
 	}
+	zone, err := storesettings.Zone(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
 	d := draft{source: SourceApology, kind: p.Kind, order: order, reason: reason, prefix: p.Prefix,
-		issuedBy: actor(ctx, "system:coupons"), expiresAt: s.clock().AddDate(0, 0, p.ValidityDays)}
+		issuedBy: actor(ctx, "system:coupons"), expiresAt: ExpiresAt(s.clock(), p.ValidityDays, zone)}
 	switch p.Kind {
 	case KindPercent:
 		d.percent = p.Percent
@@ -329,7 +334,11 @@ func (s *Service) Issue(ctx context.Context, in NewCoupon) (*Coupon, error) {
 		if days < 1 || days > MaxValidityDays {
 			fs.Add("validity_days", "must be between 1 and %d (got %d)", MaxValidityDays, days)
 		}
-		d.expiresAt = s.clock().AddDate(0, 0, days)
+		zone, err := storesettings.Zone(ctx, tx)
+		if err != nil {
+			return err
+		}
+		d.expiresAt = ExpiresAt(s.clock(), days, zone)
 		d.prefix = p.Prefix
 		if in.Prefix != "" {
 			d.prefix = checkPrefix(&fs, in.Prefix)

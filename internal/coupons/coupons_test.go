@@ -119,7 +119,9 @@ func TestApologyPercentAndAmount(t *testing.T) {
 			if !codeRE.MatchString(c.Code) {
 				t.Errorf("code %q does not match %s", c.Code, codeRE)
 			}
-			if want := orderstest.T0.AddDate(0, 0, 30); !c.ExpiresAt.Equal(want) {
+			// The end of the 30th day after issue, in the store's zone (UTC here).
+			y, m, d := orderstest.T0.UTC().Date()
+			if want := time.Date(y, m, d+30, 23, 59, 59, 999999000, time.UTC); !c.ExpiresAt.Equal(want) {
 				t.Errorf("expires %s, want %s", c.ExpiresAt, want)
 			}
 			if c.Order != env.order || c.Source != coupons.SourceApology || c.Used || c.Expired || c.IssuedBy != "system:coupons" {
@@ -351,7 +353,14 @@ func TestRedeemOnce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Valid one day: through the end of the day after its issue, so
+			// 25 hours later it still counts, and not on the day after.
 			env.f.Clock.Set(orderstest.T0.Add(25 * time.Hour))
+			if got, err := env.c.Get(ctx, old.Code); err != nil || got.Expired {
+				t.Fatalf("a one-day coupon 25 hours after issue (its last day): %+v, %v", got, err)
+			}
+			y, m, d := orderstest.T0.UTC().Date()
+			env.f.Clock.Set(time.Date(y, m, d+2, 0, 0, 0, 0, time.UTC))
 			if _, err := env.c.Redeem(ctx, old.Code, ""); !apperr.Is(err, apperr.Conflict) {
 				t.Fatalf("expired redeem = %v", err)
 			}
