@@ -39,6 +39,17 @@ type Payload struct {
 type EventData struct {
 	Order OrderSnapshot `json:"order"`
 	Lines []int64       `json:"lines,omitempty"` // ids of the lines the event is about, when it names some
+	// Refund is the refund an order.refund_issued event is about (the order's
+	// Refunded is the sum of every refund, issued or not).
+	Refund *RefundData `json:"refund,omitempty"`
+}
+
+// RefundData is the refund of an order.refund_issued event: its id (as in
+// GET /api/v1/refunds) and amount. Who marked it and the payment provider's
+// reference stay in Orderly (GET /api/v1/refunds/{id} with a finance token).
+type RefundData struct {
+	ID     int64       `json:"id"`
+	Amount money.Money `json:"amount"`
 }
 
 // OrderSnapshot is the order in a webhook (no customer contact or address:
@@ -157,20 +168,34 @@ func (s *Service) OnEvent(ctx context.Context, e orders.EventArgs) error {
 	if err != nil {
 		return fmt.Errorf("webhooks for %s of order %d: %w", e.Event, e.Order, err)
 	}
-	data, err := json.Marshal(EventData{Order: snapshot(o), Lines: e.Lines})
-	if err != nil {
-		return fmt.Errorf("webhooks for %s of order %d: %w", e.Event, e.Order, err)
-	}
+	ed := EventData{Order: snapshot(o), Lines: e.Lines}
 	occurred := s.clock()
 	if e.Entry != 0 {
 		var at time.Time
-		err := s.db.R.QueryRowContext(ctx, `SELECT created_at FROM order_timeline WHERE id = $1`, e.Entry).Scan(&at)
+		var detail string
+		err := s.db.R.QueryRowContext(ctx, `SELECT created_at, detail FROM order_timeline WHERE id = $1`, e.Entry).Scan(&at, &detail)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("webhooks for %s of order %d: timeline entry %d: %w", e.Event, e.Order, e.Entry, err)
 		}
 		if err == nil {
 			occurred = at.UTC()
+			if e.Event == orders.EventRefundIssued {
+				var d struct {
+					Payment int64        `json:"payment"`
+					Refund  *money.Money `json:"refund"`
+				}
+				if err := json.Unmarshal([]byte(detail), &d); err != nil {
+					return fmt.Errorf("webhooks for %s of order %d: timeline entry %d: %w", e.Event, e.Order, e.Entry, err)
+				}
+				if d.Payment != 0 && d.Refund != nil {
+					ed.Refund = &RefundData{ID: d.Payment, Amount: *d.Refund}
+				}
+			}
 		}
+	}
+	data, err := json.Marshal(ed)
+	if err != nil {
+		return fmt.Errorf("webhooks for %s of order %d: %w", e.Event, e.Order, err)
 	}
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
 		now := s.clock()

@@ -2,6 +2,8 @@ package webhooks_test
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,6 +73,16 @@ func TestRefundIssuedEvent(t *testing.T) {
 			p := reqs[0].payload
 			if p.Type != "order.refund_issued" || !p.OccurredAt.Equal(marked) {
 				t.Errorf("payload %s at %s, want order.refund_issued at %s", p.Type, p.OccurredAt, marked)
+			}
+			var data webhooks.EventData
+			if err := json.Unmarshal(p.Data, &data); err != nil {
+				t.Fatal(err)
+			}
+			// The delivery is about one of the two refunds: its id and amount.
+			if data.Refund == nil || !slices.ContainsFunc(pending, func(rf refunds.Refund) bool {
+				return rf.ID == data.Refund.ID && rf.Amount == data.Refund.Amount
+			}) {
+				t.Errorf("payload refund %+v, want one of %+v", data.Refund, pending)
 			}
 			for _, never := range []string{"re_private_9", "fin@shop.example"} {
 				if strings.Contains(string(reqs[0].body), never) {
