@@ -50,6 +50,11 @@ const (
 	// tracking has not moved for AtRiskOptions.TrackingStalledAfter, or the
 	// carrier reported an exception or a return.
 	RiskTrackingStalled RiskReason = "tracking_stalled"
+	// RiskDiscontinued: units of a line wait for stock (backordered) that no
+	// source will restock: every active offer of the variant is from a
+	// supplier whose latest answer to the restock question about it is
+	// "discontinued", or the variant has no active offer at all.
+	RiskDiscontinued RiskReason = "discontinued"
 )
 
 // Events of the at-risk job.
@@ -60,12 +65,12 @@ const (
 
 // RiskReasons lists the reasons the built-in checks raise.
 func RiskReasons() []RiskReason {
-	return []RiskReason{RiskNotSent, RiskNotShipped, RiskRestockLate, RiskLate, RiskNotAcknowledged, RiskTrackingStalled}
+	return []RiskReason{RiskNotSent, RiskNotShipped, RiskRestockLate, RiskLate, RiskNotAcknowledged, RiskTrackingStalled, RiskDiscontinued}
 }
 
 // Risk is an open at-risk flag of an order.
 type Risk struct {
-	Reason RiskReason `json:"reason" doc:"not_sent, not_shipped, restock_late, late, not_acknowledged or tracking_stalled" example:"not_shipped"`
+	Reason RiskReason `json:"reason" doc:"not_sent, not_shipped, restock_late, late, not_acknowledged, tracking_stalled or discontinued" example:"not_shipped"`
 	Detail string     `json:"detail" doc:"What is wrong, for people" example:"not shipped by the promised ship-by day 2026-03-04"`
 	Since  time.Time  `json:"since" doc:"When the flag was raised"`
 }
@@ -123,6 +128,20 @@ type RiskOrder struct {
 	Unacknowledged []RiskAck
 	// Shipments are the order's parcels.
 	Shipments []RiskShipment
+	// Sources are the active offers of the variants that the order's
+	// backordered units wait for, one per line SKU and supplier.
+	Sources []RiskSource
+}
+
+// RiskSource is an active supplier offer of a variant some of the order's
+// units wait for, with what the supplier last answered about its restock.
+type RiskSource struct {
+	SKU      string // the order line's SKU
+	Supplier string // the supplier's name
+	// Answer is the supplier's latest answer to the restock question about
+	// the variant (internal/restocks): "date", "discontinued" or "unknown";
+	// empty if it never answered one.
+	Answer string
 }
 
 // RiskAck is a sent purchase order with lines of the order not yet accepted
@@ -262,6 +281,61 @@ func checkTrackingStalled(o *RiskOrder, now time.Time, opts AtRiskOptions) (Risk
 	return RiskTrackingStalled, strings.Join(parts, "; "), true
 }
 
+// answerDiscontinued is restocks.AnswerDiscontinued (internal/restocks
+// imports this package, so the value is repeated here).
+const answerDiscontinued = "discontinued"
+
+// checkDiscontinued flags lines whose backordered units wait for a variant
+// no source will restock: each of its active offers is from a supplier that
+// last answered "discontinued", or it has no active offer at all.
+func checkDiscontinued(o *RiskOrder, _ time.Time, _ AtRiskOptions) (RiskReason, string, bool) {
+	var parts []string
+	for _, l := range o.Lines {
+		if l.Backordered <= 0 {
+			continue
+		}
+		var offers int
+		var gone []string
+		for _, src := range o.Sources {
+			if src.SKU != l.SKU {
+				continue
+			}
+			offers++
+			if src.Answer == answerDiscontinued {
+				gone = append(gone, src.Supplier)
+			}
+		}
+		switch {
+		case offers == 0:
+			parts = append(parts, fmt.Sprintf("line %d (%s): %s for stock and no supplier offers %s any more",
+				l.Position, l.SKU, unitsWait(l.Backordered), l.SKU))
+		case len(gone) == offers:
+			parts = append(parts, fmt.Sprintf("line %d (%s): %s for stock but %s answered that %s is discontinued, and no other supplier offers it",
+				l.Position, l.SKU, unitsWait(l.Backordered), andList(gone), l.SKU))
+		}
+	}
+	if len(parts) == 0 {
+		return RiskDiscontinued, "", false
+	}
+	return RiskDiscontinued, strings.Join(parts, "; "), true
+}
+
+// unitsWait is "1 unit waits" or "n units wait".
+func unitsWait(n int) string {
+	if n == 1 {
+		return "1 unit waits"
+	}
+	return plural(n, "unit") + " wait"
+}
+
+// andList joins names as "A", "A and B", "A, B and C".
+func andList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
 func plural(n int, what string) string {
 	if n == 1 {
 		return "1 " + what
@@ -276,7 +350,7 @@ func Assess(o *RiskOrder, now time.Time, opts AtRiskOptions) map[RiskReason]stri
 	if o == nil || !slices.Contains(openForRisk, o.State) {
 		return out
 	}
-	checks := append([]RiskCheck{checkNotSent, checkNotShipped, checkRestockLate, checkLate, checkNotAcknowledged, checkTrackingStalled}, opts.Checks...)
+	checks := append([]RiskCheck{checkNotSent, checkNotShipped, checkRestockLate, checkLate, checkNotAcknowledged, checkTrackingStalled, checkDiscontinued}, opts.Checks...)
 	for _, c := range checks {
 		if r, d, at := c(o, now, opts); at {
 			out[r] = d
@@ -479,7 +553,8 @@ func (s *Service) applyRisks(ctx context.Context, tx *sql.Tx, number int64, opts
 }
 
 // riskOrders reads what the checks need of the given orders: state, promise,
-// lines and the time zones of the suppliers holding their stock. An order
+// lines, the time zones of the suppliers holding their stock, purchase
+// orders, shipments and the restock sources of backordered lines. An order
 // without a promise, or no longer open, is a RiskOrder with no lines and a
 // state the checks skip.
 func (s *Service) riskOrders(ctx context.Context, q store.Querier, ids []int64, opts AtRiskOptions) (map[int64]*RiskOrder, error) {
@@ -545,6 +620,9 @@ func (s *Service) riskOrders(ctx context.Context, q store.Querier, ids []int64, 
 		return nil, fmt.Errorf("at-risk order lines: %w", err)
 	}
 	if err := s.riskPurchasing(ctx, q, in, args, out); err != nil {
+		return nil, err
+	}
+	if err := s.riskSources(ctx, q, in, args, out); err != nil {
 		return nil, err
 	}
 	// The suppliers holding the orders' stock: the ship-by day ends at
@@ -623,6 +701,36 @@ func (s *Service) riskPurchasing(ctx context.Context, q store.Querier, in string
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("at-risk shipments: %w", err)
+	}
+	return nil
+}
+
+// riskSources reads, in one query for the whole page, the active offers of
+// the variants the orders' backordered units wait for, each with its
+// supplier's latest answer to the restock question about the variant (the
+// latest answered, by answered_at then id).
+func (s *Service) riskSources(ctx context.Context, q store.Querier, in string, args []any, out map[int64]*RiskOrder) error {
+	rows, err := q.QueryContext(ctx, `SELECT DISTINCT l.order_id, l.sku, su.name, COALESCE((SELECT rq.answer FROM restock_questions rq
+			WHERE rq.supplier_id = so.supplier_id AND rq.variant_id = so.variant_id AND rq.status = 'answered'
+			ORDER BY rq.answered_at DESC, rq.id DESC LIMIT 1), '')
+		FROM order_lines l JOIN supplier_offers so ON so.variant_id = l.variant_id AND so.status = 'active'
+		JOIN suppliers su ON su.id = so.supplier_id
+		WHERE l.order_id IN (`+in+`) AND l.qty_backordered > 0
+		ORDER BY 1, 2, 3`, args...)
+	if err != nil {
+		return fmt.Errorf("at-risk restock sources: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var src RiskSource
+		if err := rows.Scan(&id, &src.SKU, &src.Supplier, &src.Answer); err != nil {
+			return fmt.Errorf("at-risk restock sources: %w", err)
+		}
+		out[id].Sources = append(out[id].Sources, src)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("at-risk restock sources: %w", err)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/inventory"
 	"github.com/orderly-oms/orderly/internal/orders"
 	"github.com/orderly-oms/orderly/internal/orders/orderstest"
+	"github.com/orderly-oms/orderly/internal/restocks"
 	"github.com/orderly-oms/orderly/internal/store"
 	"github.com/orderly-oms/orderly/internal/store/storetest"
 )
@@ -467,4 +468,178 @@ func TestAtRiskNotAcknowledgedAndTrackingStalled(t *testing.T) {
 			t.Fatalf("delivered: %+v, flags %v, want both cleared", res, flags(t, f, o.Number))
 		}
 	})
+}
+
+// An order waiting for a SKU that its only supplier answered "discontinued"
+// is flagged; a second supplier that has not answered so keeps it clear; the
+// flag follows the offers and the latest answers.
+func TestAtRiskDiscontinued(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := orderstest.New(t, db, orders.Options{})
+		s := f.AddSKU("KETTLE-9", 0)
+		f.Policy(s, inventory.PolicyInput{BackorderLimit: 10})
+		o := place(t, f, orderstest.Input("ana@example.com", "KETTLE-9", 2))
+		if o.Lines[0].Backordered != 2 {
+			t.Fatalf("line %+v, want 2 backordered", o.Lines[0])
+		}
+		// A promise far enough ahead that no other reason applies.
+		promise(t, db, o.Number, "2026-04-20", "2026-04-22", "2026-04-25")
+		rs := restocks.New(db, f.Inventory, f.Orders, f.Clock.Now, restocks.Options{})
+		ask := func(supplier int64) int64 {
+			t.Helper()
+			if _, err := rs.Ask(ctx, s.Variant); err != nil {
+				t.Fatal(err)
+			}
+			qs, _, err := rs.List(ctx, restocks.Filter{SupplierID: supplier, Status: restocks.StatusOpen})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(qs) != 1 {
+				t.Fatalf("supplier %d: %d open questions, want 1", supplier, len(qs))
+			}
+			return qs[0].ID
+		}
+		answer := func(supplier, question int64, a restocks.Answer) {
+			t.Helper()
+			if _, err := rs.Answer(ctx, supplier, question, restocks.AnswerInput{Answer: a}); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		// Asked, not answered yet: nothing.
+		q := ask(f.Supplier)
+		if res := checkAtRisk(t, f, orderstest.T0); res.Flagged != 0 || len(flags(t, f, o.Number)) != 0 {
+			t.Fatalf("question open: %+v, flags %v, want none", res, flags(t, f, o.Number))
+		}
+		// The only supplier answers discontinued: flagged, with the SKU and the supplier.
+		answer(f.Supplier, q, restocks.AnswerDiscontinued)
+		res := checkAtRisk(t, f, orderstest.T0.Add(time.Hour))
+		got := flags(t, f, o.Number)
+		if res.Flagged != 1 || !slices.Equal(reasons(got), []orders.RiskReason{orders.RiskDiscontinued}) {
+			t.Fatalf("discontinued: %+v, flags %v, want discontinued only", res, got)
+		}
+		want := "line 1 (KETTLE-9): 2 units wait for stock but Fixture Supplier answered that KETTLE-9 is discontinued, and no other supplier offers it"
+		if got[orders.RiskDiscontinued] != want {
+			t.Errorf("detail %q\nwant %q", got[orders.RiskDiscontinued], want)
+		}
+		if res := checkAtRisk(t, f, orderstest.T0.Add(2*time.Hour)); res.Flagged != 0 || res.Cleared != 0 {
+			t.Errorf("re-run: %+v, want no change", res)
+		}
+		items, _, err := f.Orders.List(ctx, orders.ListFilter{AtRiskReason: orders.RiskDiscontinued})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) != 1 || items[0].Number != o.Number {
+			t.Errorf("list at_risk_reason=discontinued: %+v, want order %d", items, o.Number)
+		}
+
+		// A second supplier offers it (and has not answered discontinued): cleared.
+		var second int64
+		if err := db.W.QueryRowContext(ctx, `INSERT INTO suppliers (name, timezone, country, status, created_at, updated_at)
+			VALUES ('Second Supplier', 'Europe/Rome', 'IT', 'active', $1, $1) RETURNING id`, orderstest.T0).Scan(&second); err != nil {
+			t.Fatal(err)
+		}
+		var secondOffer int64
+		if err := db.W.QueryRowContext(ctx, `INSERT INTO supplier_offers (supplier_id, variant_id, supplier_sku, cost_amount, cost_currency,
+			lead_time_days, min_order_qty, priority, status, created_at, updated_at)
+			VALUES ($1, $2, 'IT-KETTLE', 550, 'EUR', 5, 1, 2, 'active', $3, $3) RETURNING id`, second, s.Variant, orderstest.T0).Scan(&secondOffer); err != nil {
+			t.Fatal(err)
+		}
+		if res := checkAtRisk(t, f, orderstest.T0.Add(3*time.Hour)); res.Cleared != 1 || len(flags(t, f, o.Number)) != 0 {
+			t.Fatalf("a second offer: %+v, flags %v, want cleared", res, flags(t, f, o.Number))
+		}
+		// It answers "unknown": still a source that may restock.
+		q2 := ask(second)
+		answer(second, q2, restocks.AnswerUnknown)
+		if res := checkAtRisk(t, f, orderstest.T0.Add(4*time.Hour)); res.Flagged != 0 || len(flags(t, f, o.Number)) != 0 {
+			t.Fatalf("second answered unknown: %+v, flags %v, want none", res, flags(t, f, o.Number))
+		}
+		// Its later answer is discontinued too: flagged again, naming both.
+		f.Clock.Set(orderstest.T0.AddDate(0, 0, 8)) // past the 7 days before an "unknown" supplier is asked again
+		q2 = ask(second)
+		answer(second, q2, restocks.AnswerDiscontinued)
+		res = checkAtRisk(t, f, orderstest.T0.AddDate(0, 0, 8).Add(time.Hour))
+		got = flags(t, f, o.Number)
+		want = "line 1 (KETTLE-9): 2 units wait for stock but Fixture Supplier and Second Supplier answered that KETTLE-9 is discontinued, and no other supplier offers it"
+		if res.Flagged != 1 || got[orders.RiskDiscontinued] != want {
+			t.Fatalf("both discontinued: %+v, flags %v\nwant %q", res, got, want)
+		}
+		// Neither offer active any more: still flagged, the text follows in place.
+		if _, err := db.W.ExecContext(ctx, `UPDATE supplier_offers SET status = 'inactive' WHERE variant_id = $1`, s.Variant); err != nil {
+			t.Fatal(err)
+		}
+		res = checkAtRisk(t, f, orderstest.T0.AddDate(0, 0, 8).Add(2*time.Hour))
+		want = "line 1 (KETTLE-9): 2 units wait for stock and no supplier offers KETTLE-9 any more"
+		if d := flags(t, f, o.Number)[orders.RiskDiscontinued]; res.Flagged != 0 || res.Cleared != 0 || d != want {
+			t.Errorf("no active offer: %+v, detail %q\nwant %q", res, d, want)
+		}
+		// The second offer is active again: its supplier's latest answer is
+		// still discontinued, so the flag stays and names it alone.
+		if _, err := db.W.ExecContext(ctx, `UPDATE supplier_offers SET status = 'active' WHERE id = $1`, secondOffer); err != nil {
+			t.Fatal(err)
+		}
+		res = checkAtRisk(t, f, orderstest.T0.AddDate(0, 0, 8).Add(3*time.Hour))
+		want = "line 1 (KETTLE-9): 2 units wait for stock but Second Supplier answered that KETTLE-9 is discontinued, and no other supplier offers it"
+		if d := flags(t, f, o.Number)[orders.RiskDiscontinued]; res.Flagged != 0 || res.Cleared != 0 || d != want {
+			t.Errorf("second offer active again: %+v, detail %q\nwant %q", res, d, want)
+		}
+		// A later answer with a date (staff answering for the supplier on a
+		// question of its own): the latest answer counts, the flag clears.
+		later := orderstest.T0.AddDate(0, 0, 9)
+		if _, err := db.W.ExecContext(ctx, `INSERT INTO restock_questions (supplier_id, variant_id, offer_id, status, answer, expected_at,
+			answered_by, asked_at, answered_at, updated_at) VALUES ($1, $2, $3, 'answered', 'date', $4, 'staff', $5, $5, $5)`,
+			second, s.Variant, secondOffer, orderstest.T0.AddDate(0, 0, 20), later); err != nil {
+			t.Fatal(err)
+		}
+		if res := checkAtRisk(t, f, later.Add(time.Hour)); res.Cleared != 1 || len(flags(t, f, o.Number)) != 0 {
+			t.Errorf("a date answer later: %+v, flags %v, want cleared", res, flags(t, f, o.Number))
+		}
+		if got, want := riskEntries(t, f, o.Number), []string{
+			"at_risk " + "line 1 (KETTLE-9): 2 units wait for stock but Fixture Supplier answered that KETTLE-9 is discontinued, and no other supplier offers it",
+			"at_risk_cleared no longer at risk (discontinued)",
+			"at_risk " + "line 1 (KETTLE-9): 2 units wait for stock but Fixture Supplier and Second Supplier answered that KETTLE-9 is discontinued, and no other supplier offers it",
+			"at_risk_cleared no longer at risk (discontinued)",
+		}; !slices.Equal(got, want) {
+			t.Errorf("timeline %q\nwant %q", got, want)
+		}
+		if n := countEvents(events(t, db, o.Number), orders.EventAtRiskCleared); n != 2 {
+			t.Errorf("%d order.at_risk_cleared events, want 2", n)
+		}
+	})
+}
+
+func TestAssessDiscontinued(t *testing.T) {
+	shipBy := time.Date(2026, 4, 20, 0, 0, 0, 0, time.UTC)
+	o := &orders.RiskOrder{Number: 1, State: orders.AwaitingStock, ShipBy: shipBy, Earliest: shipBy.AddDate(0, 0, 2), Latest: shipBy.AddDate(0, 0, 5),
+		ShipByEnd: shipBy.AddDate(0, 0, 1), LatestEnd: shipBy.AddDate(0, 0, 6), Lines: []orders.Line{
+			{Position: 1, SKU: "A", State: orders.LineBackordered, Backordered: 1},
+			{Position: 2, SKU: "B", State: orders.LineAllocated, Reserved: 3},
+		}}
+	now := shipBy.AddDate(0, 0, -20)
+	for _, c := range []struct {
+		name    string
+		sources []orders.RiskSource
+		want    string // "" is not flagged
+	}{
+		{"one supplier, discontinued", []orders.RiskSource{{SKU: "A", Supplier: "P", Answer: "discontinued"}},
+			"line 1 (A): 1 unit waits for stock but P answered that A is discontinued, and no other supplier offers it"},
+		{"three suppliers, all discontinued", []orders.RiskSource{{SKU: "A", Supplier: "P", Answer: "discontinued"},
+			{SKU: "A", Supplier: "Q", Answer: "discontinued"}, {SKU: "A", Supplier: "R", Answer: "discontinued"}},
+			"line 1 (A): 1 unit waits for stock but P, Q and R answered that A is discontinued, and no other supplier offers it"},
+		{"another supplier never answered", []orders.RiskSource{{SKU: "A", Supplier: "P", Answer: "discontinued"}, {SKU: "A", Supplier: "Q"}}, ""},
+		{"another supplier gave a date", []orders.RiskSource{{SKU: "A", Supplier: "P", Answer: "discontinued"}, {SKU: "A", Supplier: "Q", Answer: "date"}}, ""},
+		{"unknown", []orders.RiskSource{{SKU: "A", Supplier: "P", Answer: "unknown"}}, ""},
+		{"no active offer", nil, "line 1 (A): 1 unit waits for stock and no supplier offers A any more"},
+		// Only B's supplier answered discontinued, and B waits for nothing.
+		{"a line not waiting", []orders.RiskSource{{SKU: "A", Supplier: "P"}, {SKU: "B", Supplier: "P", Answer: "discontinued"}}, ""},
+	} {
+		o.Sources = c.sources
+		got := orders.Assess(o, now, orders.AtRiskOptions{})
+		if d, at := got[orders.RiskDiscontinued]; d != c.want || at != (c.want != "") {
+			t.Errorf("%s: %v, want discontinued %q", c.name, got, c.want)
+		}
+	}
+	if !slices.Contains(orders.RiskReasons(), orders.RiskDiscontinued) {
+		t.Errorf("RiskReasons %v lacks discontinued", orders.RiskReasons())
+	}
 }

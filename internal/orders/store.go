@@ -212,7 +212,7 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]Summary, bool, erro
 		fe.Add("hold", "unknown hold reason %q: want address, payment, stock or manual", f.HoldReason)
 	}
 	if f.AtRiskReason != "" && !slices.Contains(RiskReasons(), f.AtRiskReason) {
-		fe.Add("at_risk_reason", "unknown at-risk reason %q: want not_sent, not_shipped, restock_late or late", f.AtRiskReason)
+		fe.Add("at_risk_reason", "unknown at-risk reason %q: want not_sent, not_shipped, restock_late, late, not_acknowledged, tracking_stalled or discontinued", f.AtRiskReason)
 	}
 	if f.Limit < 0 || f.Limit > 200 {
 		fe.Add("limit", "must be between 1 and 200, got %d", f.Limit)

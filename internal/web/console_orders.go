@@ -190,10 +190,11 @@ func (r orderRow) RiskDetails() string {
 
 // riskLabels name the at-risk reasons in the console.
 var riskLabels = map[orders.RiskReason]string{
-	orders.RiskNotSent:     "not sent",
-	orders.RiskNotShipped:  "not shipped",
-	orders.RiskRestockLate: "restock late",
-	orders.RiskLate:        "late",
+	orders.RiskNotSent:      "not sent",
+	orders.RiskNotShipped:   "not shipped",
+	orders.RiskRestockLate:  "restock late",
+	orders.RiskLate:         "late",
+	orders.RiskDiscontinued: "item discontinued",
 }
 
 // RiskLabel is an at-risk reason in words.

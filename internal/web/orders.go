@@ -253,7 +253,7 @@ type orderListInput struct {
 	Backordered bool   `query:"backordered" doc:"Only orders with units waiting for a restock"`
 	Preordered  bool   `query:"preordered" doc:"Only orders with pre-ordered units"`
 	AtRisk      bool   `query:"at_risk" doc:"Only orders with an open at-risk flag (they may miss their promised window)"`
-	RiskReason  string `query:"at_risk_reason" enum:"not_sent,not_shipped,restock_late,late" doc:"Only orders with an open at-risk flag of this reason"`
+	RiskReason  string `query:"at_risk_reason" enum:"not_sent,not_shipped,restock_late,late,not_acknowledged,tracking_stalled,discontinued" doc:"Only orders with an open at-risk flag of this reason"`
 	Channel     string `query:"channel" pattern:"^[a-z0-9][a-z0-9_-]{0,39}$" doc:"Only orders from this channel"`
 	Customer    int64  `query:"customer" minimum:"1" doc:"Only this customer's orders (customer id)"`
 	From        string `query:"from" doc:"Placed at or after: RFC 3339 time or a date (UTC)" example:"2026-03-01"`

@@ -43,6 +43,16 @@ func TestOrderListAtRiskAPI(t *testing.T) {
 		if got := numbers(a.must(200, "GET", "/orders?at_risk_reason=not_shipped", "")); !slices.Equal(got, []string{late}) {
 			t.Errorf("?at_risk_reason=not_shipped = %v, want [%s]", got, late)
 		}
+		// Every reason the job raises is a value of the filter (the API's enum).
+		for _, r := range orders.RiskReasons() {
+			want := []string{}
+			if r == orders.RiskLate || r == orders.RiskNotSent || r == orders.RiskNotShipped {
+				want = []string{late}
+			}
+			if got := numbers(a.must(200, "GET", "/orders?at_risk_reason="+string(r), "")); !slices.Equal(got, want) {
+				t.Errorf("?at_risk_reason=%s = %v, want %v", r, got, want)
+			}
+		}
 		all := a.must(200, "GET", "/orders", "")
 		if got := numbers(all); !slices.Equal(got, []string{fine, late}) || all.str("items.0.at_risk") != "[]" {
 			t.Errorf("all orders %v, the one not at risk has at_risk %s", got, all.str("items.0.at_risk"))
