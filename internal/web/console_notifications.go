@@ -360,5 +360,8 @@ func (s *Server) consoleNotifyResend(w http.ResponseWriter, r *http.Request) {
 		s.consoleError(w, r, err)
 		return
 	}
-	seeOther(w, r, "/console/orders/"+strconv.FormatInt(number, 10)+"#notifications", "notify-resent")
+	// The confirmation goes in the query, before the fragment: seeOther
+	// appends it to the end, where it would become part of the fragment
+	// and the page would not show it.
+	seeOther(w, r, "/console/orders/"+strconv.FormatInt(number, 10)+"?done=notify-resent#notifications", "")
 }
