@@ -311,11 +311,17 @@ func (s *Server) consoleError(w http.ResponseWriter, r *http.Request, err error)
 // an optional flash key that the next page shows.
 func seeOther(w http.ResponseWriter, r *http.Request, to, done string) {
 	if done != "" {
+		// The query goes before a fragment ("/x#pull" → "/x?done=…#pull"):
+		// after it, the browser would take it for part of the anchor.
+		path, frag, hasFrag := strings.Cut(to, "#")
 		sep := "?"
-		if strings.Contains(to, "?") {
+		if strings.Contains(path, "?") {
 			sep = "&"
 		}
-		to += sep + "done=" + url.QueryEscape(done)
+		to = path + sep + "done=" + url.QueryEscape(done)
+		if hasFrag {
+			to += "#" + frag
+		}
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }

@@ -363,5 +363,5 @@ func (s *Server) consoleNotifyResend(w http.ResponseWriter, r *http.Request) {
 	// The confirmation goes in the query, before the fragment: seeOther
 	// appends it to the end, where it would become part of the fragment
 	// and the page would not show it.
-	seeOther(w, r, "/console/orders/"+strconv.FormatInt(number, 10)+"?done=notify-resent#notifications", "")
+	seeOther(w, r, "/console/orders/"+strconv.FormatInt(number, 10)+"#notifications", "notify-resent")
 }
